@@ -1,0 +1,37 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// The pure-math module is compiled with optimisation even in debug builds: fits run thousands of
+/// L-BFGS iterations in the test suite, and unoptimised Swift array code is ~30x slower.
+let optimisedMath: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
+let package = Package(
+    name: "MixLab",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "mixlab", targets: ["mixlab"]),
+        .library(name: "MixLabCore", targets: ["MixLabCore"]),
+        .library(name: "MixingLaws", targets: ["MixingLaws"]),
+        .library(name: "MixLabAnalysis", targets: ["MixLabAnalysis"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .target(name: "MixLabCore"),
+        .target(name: "MixingLaws", swiftSettings: optimisedMath),
+        .target(name: "MixLabAnalysis", dependencies: ["MixLabCore", "MixingLaws"]),
+        .executableTarget(
+            name: "mixlab",
+            dependencies: [
+                "MixLabCore", "MixingLaws", "MixLabAnalysis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "MixLabCoreTests", dependencies: ["MixLabCore"]),
+        .testTarget(name: "MixingLawsTests", dependencies: ["MixingLaws"], resources: [.copy("Fixtures")],
+                    swiftSettings: optimisedMath),
+        .testTarget(name: "MixLabAnalysisTests", dependencies: ["MixLabAnalysis", "MixLabCore", "MixingLaws", "mixlab"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
