@@ -1,4 +1,7 @@
 import ArgumentParser
+import Foundation
+import MixLabCore
+import MixingLaws
 
 @main
 struct MixLab: AsyncParsableCommand {
@@ -6,5 +9,34 @@ struct MixLab: AsyncParsableCommand {
         commandName: "mixlab",
         abstract: "Run data-mixing proxy sweeps, fit mixing laws and recommend the mixture for the full run.",
         version: "0.1.0",
-        subcommands: [])
+        subcommands: [Fit.self, MixtureCommand.self, Bench.self])
+
+    /// Every failure caused by input (a bad flag, file, column or value) prints one line and exits
+    /// with status 2; help and version exit 0.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as MixLabInputError {
+            fail("error: \(error.description)")
+        } catch let error as LawFitError {
+            fail("error: \(error.description)")
+        } catch {
+            if exitCode(for: error) == .success || error is ExitCode { exit(withError: error) }
+            fail(fullMessage(for: error))
+        }
+    }
+
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
+        Foundation.exit(2)
+    }
+
+    static func warn(_ message: String) {
+        FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
+    }
 }
