@@ -134,3 +134,16 @@ import Testing
         }
     }
 }
+
+extension MixtureSolverTests {
+    @Test func automaticMultiStartEscapesTheShallowWell() throws {
+        let model = TwoWellModel()
+        let simplex = MixtureConstraints.simplex(domainNames: Self.names3)
+        let single = try MixtureSolver.projectedGradient.solve(model, subjectTo: simplex)
+        #expect(maxDifference(single.shares, model.shallow) < 1e-3)
+        let automatic = try MixtureSolver.automatic.solve(model, subjectTo: simplex)
+        #expect(maxDifference(automatic.shares, model.deep) < 1e-3, "\(automatic.shares)")
+        #expect(automatic.predictedLoss < single.predictedLoss - 0.4)
+        #expect(automatic.solver.hasPrefix("automatic: projected gradient from"))
+    }
+}

@@ -69,3 +69,23 @@ func separableOptimum(scales: [Double], rates: [Double], lower: [Double], upper:
     }
     return shares(0.5 * (lo + hi))
 }
+
+/// Two Gaussian wells on the simplex: a shallow one near the centre, a deeper one near a corner
+/// (non-convex; a single start from the centre stays in the shallow well).
+struct TwoWellModel: MixtureLossModel {
+    let shallow = [0.2, 0.4, 0.4], deep = [0.8, 0.1, 0.1]
+    let width = 0.02
+    var domainCount: Int { 3 }
+
+    func loss(_ r: [Double]) -> Double { 3 - well(r, shallow, 1) - well(r, deep, 1.5) }
+
+    func gradient(_ r: [Double]) -> [Double]? {
+        (0..<3).map { j in
+            2 * (r[j] - shallow[j]) / width * well(r, shallow, 1) + 2 * (r[j] - deep[j]) / width * well(r, deep, 1.5)
+        }
+    }
+
+    private func well(_ r: [Double], _ centre: [Double], _ depth: Double) -> Double {
+        depth * exp(-zip(r, centre).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / width)
+    }
+}

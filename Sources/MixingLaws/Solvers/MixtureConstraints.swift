@@ -111,7 +111,7 @@ public struct MixtureConstraints: Sendable, Equatable {
             for j in 0..<m {
                 let name = domainNames[j], tokens = budget.availableTokens[j], epochs = budget.maximumEpochs[j]
                 guard tokens.isFinite, tokens > 0 else {
-                    throw LawFitError("domain \(name): available tokens is \(tokens); give a positive count, or drop the domain (maximum share 0 without a token budget)")
+                    throw LawFitError("domain \(name): available tokens is \(tokens); give a positive count (to exclude the domain, keep a positive count and set its maximum share to 0)")
                 }
                 guard epochs.isFinite, epochs > 0 else {
                     throw LawFitError("domain \(name): maximum epochs is \(epochs); give a positive finite number")
@@ -123,7 +123,7 @@ public struct MixtureConstraints: Sendable, Equatable {
                 }
                 guard lower[j] <= upper[j] else {
                     throw LawFitError(
-                        "domain \(name): minimum share \(lower[j]) needs \(lower[j] * budget.targetTokens / tokens) epochs of its \(tokens) tokens, more than the allowed \(epochs); lower the minimum, raise the epoch cap or add tokens"
+                        "domain \(name): minimum share \(lower[j]) needs \(shareText(lower[j] * budget.targetTokens / tokens)) epochs of its \(tokens) tokens, more than the allowed \(epochs); lower the minimum, raise the epoch cap or add tokens"
                     )
                 }
             }
@@ -173,12 +173,12 @@ public struct MixtureConstraints: Sendable, Equatable {
             let memberUpper = group.members.reduce(0) { $0 + upper[$1] }
             guard memberUpper >= group.minimum - FeasibleRegion.slack else {
                 throw LawFitError(
-                    "group \(group.name): its domains can hold at most \(memberUpper) in total, below the group minimum \(group.minimum) by \(group.minimum - memberUpper); lower the group minimum or raise the members' maxima"
+                    "group \(group.name): its domains can hold at most \(shareText(memberUpper)) in total, below the group minimum \(group.minimum) by \(shareText(group.minimum - memberUpper)); lower the group minimum or raise the members' maxima"
                 )
             }
             guard memberLower <= group.maximum + FeasibleRegion.slack else {
                 throw LawFitError(
-                    "group \(group.name): its domains need at least \(memberLower) in total, above the group maximum \(group.maximum) by \(memberLower - group.maximum); raise the group maximum or lower the members' minima"
+                    "group \(group.name): its domains need at least \(shareText(memberLower)) in total, above the group maximum \(group.maximum) by \(shareText(memberLower - group.maximum)); raise the group maximum or lower the members' minima"
                 )
             }
             return FeasibleRegion.Group(
@@ -190,16 +190,19 @@ public struct MixtureConstraints: Sendable, Equatable {
     private func checkTotals(_ region: FeasibleRegion) throws {
         let (least, most) = region.totalMassRange
         if least > 1 + FeasibleRegion.slack {
-            let listed = region.lower.indices.filter { region.lower[$0] > 0 }.map { "\(domainNames[$0]) \(region.lower[$0])" }
+            let listed = region.lower.indices.filter { region.lower[$0] > 0 }.map { "\(domainNames[$0]) \(shareText(region.lower[$0]))" }
             throw LawFitError(
-                "infeasible constraints: minimum (and pinned) shares need \(least) in total, more than 1 by \(least - 1) (\(listed.joined(separator: ", "))\(region.groups.isEmpty ? "" : ", group minima included")); lower some minima or pins"
+                "infeasible constraints: minimum (and pinned) shares need \(shareText(least)) in total, more than 1 by \(shareText(least - 1)) (\(listed.joined(separator: ", "))\(region.groups.isEmpty ? "" : ", group minima included")); lower some minima or pins"
             )
         }
         if most < 1 - FeasibleRegion.slack {
-            let listed = region.upper.indices.map { "\(domainNames[$0]) \(region.upper[$0])\(region.tokenCapped[$0] ? " (token cap)" : "")" }
+            let listed = region.upper.indices.map { "\(domainNames[$0]) \(shareText(region.upper[$0]))\(region.tokenCapped[$0] ? " (token cap)" : "")" }
             throw LawFitError(
-                "infeasible constraints: maximum shares allow only \(most) in total, short of 1 by \(1 - most) (\(listed.joined(separator: ", "))\(region.groups.isEmpty ? "" : ", group maxima included")); raise some maxima, epoch caps or available tokens"
+                "infeasible constraints: maximum shares allow only \(shareText(most)) in total, short of 1 by \(shareText(1 - most)) (\(listed.joined(separator: ", "))\(region.groups.isEmpty ? "" : ", group maxima included")); raise some maxima, epoch caps or available tokens"
             )
         }
     }
 }
+
+/// Shares and totals in messages, without binary noise such as `0.19999999999999996`.
+func shareText(_ value: Double) -> String { String(format: "%.6g", value) }

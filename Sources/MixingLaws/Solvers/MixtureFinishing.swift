@@ -100,7 +100,7 @@ public struct MixtureFinishing: Sendable {
         let scale = pow(10, Double(decimals))
         let total = Int(scale)
         var units = r.map { Int(($0 * scale + 1e-9).rounded(.down)) }
-        let remainders = r.indices.map { r[$0] * scale - Double(units[$0]) }
+        var remainders = r.indices.map { r[$0] * scale - Double(units[$0]) }
         var missing = total - units.reduce(0, +)
         func belowMinimum(_ j: Int) -> Bool { Double(units[j]) < region.lower[j] * scale - 1e-9 }
         func roomUnderCap(_ j: Int) -> Bool { Double(units[j] + 1) <= region.upper[j] * scale + 1e-9 }
@@ -111,11 +111,13 @@ public struct MixtureFinishing: Sendable {
                 (belowMinimum(a) ? 1 : 0, remainders[a], -a) < (belowMinimum(b) ? 1 : 0, remainders[b], -b)
             }) else { break }
             units[j] += 1
+            remainders[j] -= 1
             missing -= 1
         }
         while missing < 0 {
             guard let j = r.indices.filter({ units[$0] > 0 }).min(by: { remainders[$0] < remainders[$1] }) else { break }
             units[j] -= 1
+            remainders[j] += 1
             missing += 1
         }
         for j in r.indices where r[j] > 0 && units[j] == 0 {
