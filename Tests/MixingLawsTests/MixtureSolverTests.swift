@@ -147,3 +147,30 @@ extension MixtureSolverTests {
         #expect(automatic.solver.hasPrefix("automatic: projected gradient from"))
     }
 }
+
+extension MixtureSolverTests {
+    @Test func oneDimensionalSearchMatchesKKTWithAPinnedDomain() throws {
+        let k = [1.0, 0.7, 1.4], t = [-3.0, -1.5, -2.2]
+        let model = ExponentialSumModel.separable(scales: k, rates: t)
+        let constraints = MixtureConstraints(domainNames: Self.names3, maximumShares: [1, 0.5, 1], pinnedShares: [2: 0.3])
+        let truth = separableOptimum(scales: k, rates: t, lower: [0, 0, 0.3], upper: [1, 0.5, 0.3])
+        let line = try MixtureSolver.oneDimensional.solve(model, subjectTo: constraints)
+        #expect(maxDifference(line.shares, truth) < 1e-8, "\(line.shares) vs \(truth)")
+        let automatic = try MixtureSolver.automatic.solve(GradientFreeModel(base: model), subjectTo: constraints)
+        #expect(automatic.solver.contains("one-dimensional"))
+        #expect(maxDifference(automatic.shares, truth) < 1e-8)
+        #expect(throws: LawFitError.self) { try MixtureSolver.oneDimensional.solve(model, subjectTo: .simplex(domainNames: Self.names3)) }
+    }
+
+    @Test func recentredSamplingIsFeasibleAndNearTheOptimum() throws {
+        let model = ExponentialSumModel.coupled
+        let constraints = MixtureConstraints(domainNames: Self.names3, maximumShares: [0.5, 1, 0.45])
+        let region = try constraints.feasibleRegion()
+        let optimum = try MixtureSolver.projectedGradient.solve(model, in: region)
+        let sampled = try MixtureSolver.recentredSampling(rounds: 10, samples: 4000, seed: 3).solve(GradientFreeModel(base: model), in: region)
+        #expect(region.contains(sampled.shares, tolerance: 1e-12))
+        // The round mean averages every sample within 1e-3 of the best, so it is only that accurate.
+        #expect(sampled.predictedLoss - optimum.predictedLoss < 1e-3, "\(sampled.predictedLoss) vs \(optimum.predictedLoss)")
+        #expect(maxDifference(sampled.shares, optimum.shares) < 0.05)
+    }
+}

@@ -41,45 +41,60 @@ extension MixtureSolver {
                 "none of \(samples) Dirichlet samples satisfies the caps and group bounds; set options.prior to a mixture inside them, raise the sample count, or use a gradient solver"
             )
         }
-        let chunk = 1024
-        let losses = ParallelMap.map(count: (draws.count + chunk - 1) / chunk) { c in
-            draws[(c * chunk)..<min(draws.count, (c + 1) * chunk)].map { model.loss($0) }
-        }.flatMap { $0 }
+        let losses = losses(model, at: draws)
         let order = draws.indices.filter { losses[$0].isFinite }.sorted { losses[$0] < losses[$1] || (losses[$0] == losses[$1] && $0 < $1) }
         guard !order.isEmpty else { throw LawFitError("the model's predicted loss is not finite at any sampled mixture; check the fitted parameters") }
         return order.map { (draws[$0], losses[$0]) }
     }
 
     private static func feasibleDraws(in region: FeasibleRegion, samples: Int, seed: UInt64, options: Options) throws -> [[Double]] {
+        let concentrations = options.concentrations.filter { $0 > 0 && $0.isFinite }
+        guard !concentrations.isEmpty else { throw LawFitError("options.concentrations needs at least one positive finite value") }
+        var random = SeededRandom(seed: seed)
+        return draws(in: region, around: try samplingCentre(in: region, options: options), count: samples, random: &random) { i, _ in
+            concentrations[i % concentrations.count]
+        }
+    }
+
+    /// The prior projected onto the region, or the region's centre.
+    static func samplingCentre(in region: FeasibleRegion, options: Options) throws -> [Double] {
+        guard let prior = options.prior else { return region.centre }
+        guard prior.count == region.dimension, prior.allSatisfy({ $0.isFinite && $0 >= 0 }), prior.reduce(0, +) > 0 else {
+            throw LawFitError("options.prior must have \(region.dimension) finite non-negative shares with a positive sum")
+        }
+        let total = prior.reduce(0, +)
+        return region.project(prior.map { $0 / total })
+    }
+
+    /// Feasible draws `l + (1 − Σl)·Dirichlet(λ·excess)` around `centre`, `λ = concentration(i, &random)`.
+    static func draws(
+        in region: FeasibleRegion, around centre: [Double], count: Int, random: inout SeededRandom,
+        concentration: (Int, inout SeededRandom) -> Double
+    ) -> [[Double]] {
         let n = region.dimension
         let spare = 1 - region.lower.reduce(0, +)
         if spare <= FeasibleRegion.slack { return region.contains(region.lower) ? [region.lower] : [] }
-        let centre: [Double]
-        if let prior = options.prior {
-            guard prior.count == n, prior.allSatisfy({ $0.isFinite && $0 >= 0 }), prior.reduce(0, +) > 0 else {
-                throw LawFitError("options.prior must have \(n) finite non-negative shares with a positive sum")
-            }
-            let total = prior.reduce(0, +)
-            centre = region.project(prior.map { $0 / total })
-        } else {
-            centre = region.centre
-        }
         let free = (0..<n).filter { region.upper[$0] > region.lower[$0] }
         var excess = (0..<n).map { region.upper[$0] > region.lower[$0] ? max(centre[$0] - region.lower[$0], 0) + 1e-3 * spare / Double(free.count) : 0 }
         let excessSum = excess.reduce(0, +)
         excess = excess.map { $0 / excessSum }
-        let concentrations = options.concentrations.filter { $0 > 0 && $0.isFinite }
-        guard !concentrations.isEmpty else { throw LawFitError("options.concentrations needs at least one positive finite value") }
-        var random = SeededRandom(seed: seed)
         var draws = [[Double]]()
-        for i in 0..<samples {
-            let lambda = concentrations[i % concentrations.count]
+        for i in 0..<count {
+            let lambda = concentration(i, &random)
             let w = random.nextDirichlet(excess.map { lambda * $0 })
             guard w.allSatisfy(\.isFinite) else { continue }
             let r = (0..<n).map { region.lower[$0] + spare * w[$0] }
             if region.contains(r, tolerance: 1e-12) { draws.append(r) }
         }
         return draws
+    }
+
+    /// The model's loss at each point, evaluated in parallel chunks (order preserved).
+    static func losses(_ model: any MixtureLossModel, at points: [[Double]]) -> [Double] {
+        let chunk = 1024
+        return ParallelMap.map(count: (points.count + chunk - 1) / chunk) { c in
+            points[(c * chunk)..<min(points.count, (c + 1) * chunk)].map { model.loss($0) }
+        }.flatMap { $0 }
     }
 
     /// Evaluates every feasible lattice point and returns the best.

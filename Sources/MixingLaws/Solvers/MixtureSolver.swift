@@ -7,12 +7,16 @@ import Foundation
 ///   they reach the global optimum of convex models (mixing-law objectives are convex, §6.3).
 /// - ``dirichletSampling(samples:topK:seed:)``: RegMix-style, any model (trees included).
 /// - ``lattice(grid:)``: the Data Mixing Laws grid search, any model, few domains.
-/// - ``automatic``: multi-start projected gradient from the best Dirichlet samples when the model
-///   has a gradient, Dirichlet sampling otherwise.
+/// - ``recentredSampling(rounds:samples:seed:)``: the AllenAI iterative variant, any model.
+/// - ``oneDimensional``: grid and golden section when exactly two shares are free.
+/// - ``automatic``: the one-dimensional search when two shares are free; otherwise multi-start
+///   projected gradient from the best Dirichlet samples when the model has a gradient, Dirichlet
+///   sampling when it has none.
 public struct MixtureSolver: Sendable, Equatable, CustomStringConvertible {
     enum Method: Sendable, Equatable {
-        case projectedGradient, exponentiatedGradient, frankWolfe, automatic
+        case projectedGradient, exponentiatedGradient, frankWolfe, automatic, oneDimensional
         case dirichletSampling(samples: Int, topK: Int, seed: UInt64)
+        case recentredSampling(rounds: Int, samples: Int, seed: UInt64)
         case lattice(grid: Double)
     }
 
@@ -62,6 +66,15 @@ public struct MixtureSolver: Sendable, Equatable, CustomStringConvertible {
         MixtureSolver(.dirichletSampling(samples: samples, topK: topK, seed: seed))
     }
 
+    /// Iterative re-centred sampling (AllenAI; §3.5, §6.2c), for piecewise-constant regressors.
+    public static func recentredSampling(rounds: Int = 10, samples: Int = 20_000, seed: UInt64 = 0) -> MixtureSolver {
+        MixtureSolver(.recentredSampling(rounds: rounds, samples: samples, seed: seed))
+    }
+
+    /// Grid plus golden section along the single free direction when exactly two shares are free
+    /// (§6.2d); derivative-free and safe for non-convex laws.
+    public static let oneDimensional = MixtureSolver(.oneDimensional)
+
     /// Enumeration of the dyadic lattice of §6.2(a) under the region's caps; returns the best point.
     public static func lattice(grid: Double = 1.0 / 16) -> MixtureSolver { MixtureSolver(.lattice(grid: grid)) }
 
@@ -74,6 +87,8 @@ public struct MixtureSolver: Sendable, Equatable, CustomStringConvertible {
         case .exponentiatedGradient: "exponentiated gradient"
         case .frankWolfe: "Frank–Wolfe"
         case .automatic: "automatic"
+        case .oneDimensional: "one-dimensional search"
+        case .recentredSampling(let rounds, let samples, _): "re-centred sampling (\(rounds) rounds of \(samples))"
         case .dirichletSampling(let samples, let topK, _): "Dirichlet sampling (\(samples) samples, top \(topK))"
         case .lattice(let grid): "lattice (grid \(grid))"
         }
@@ -105,6 +120,9 @@ public struct MixtureSolver: Sendable, Equatable, CustomStringConvertible {
         case .dirichletSampling(let samples, let topK, let seed):
             raw = try Self.dirichletSampling(model, in: region, samples: samples, topK: topK, seed: seed, options: options)
         case .lattice(let grid): raw = try Self.latticeSearch(model, in: region, grid: grid)
+        case .oneDimensional: raw = try Self.oneDimensional(model, in: region)
+        case .recentredSampling(let rounds, let samples, let seed):
+            raw = try Self.recentredSampling(model, in: region, rounds: rounds, samples: samples, seed: seed, options: options)
         case .automatic: raw = try automatic(model, in: region)
         }
         return Self.report(raw, model: model, region: region)
@@ -127,6 +145,11 @@ public struct MixtureSolver: Sendable, Equatable, CustomStringConvertible {
     }
 
     private func automatic(_ model: any MixtureLossModel, in region: FeasibleRegion) throws -> RawSolution {
+        if (0..<region.dimension).filter({ region.lower[$0] < region.upper[$0] }).count == 2 {
+            var line = try Self.oneDimensional(model, in: region)
+            line.solver = "automatic: \(line.solver)"
+            return line
+        }
         guard model.gradient(region.centre) != nil else {
             var sampled = try Self.dirichletSampling(model, in: region, samples: 100_000, topK: 128, seed: 0, options: options)
             sampled.solver = "automatic: \(sampled.solver) (the model has no gradient)"
