@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MixingLaws
 
 /// A two-domain mixing law `L(r) = b0 + b1 r + b2 r²` in the first domain's share, fitted by

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MixingLaws
 
 @Suite struct RecommendationBootstrapTests {
@@ -79,7 +80,10 @@ import Testing
         let interval = try bootstrap.run(groups: Array(0..<5), refitAndSolve: Self.refitAndSolve(data))
         #expect(interval.failedResamples == expectedFailures)
         #expect(interval.resamples == 300)
-        #expect(Set(interval.failureMessages) == ["quadratic fit needs 3 distinct mixtures, got rank 1", "quadratic fit needs 3 distinct mixtures, got rank 2"])
+        #expect(
+            Set(interval.failureMessages) == [
+                "quadratic fit needs 3 distinct mixtures, got rank 1", "quadratic fit needs 3 distinct mixtures, got rank 2",
+            ])
     }
 
     @Test func mixtureLawFitterConvenience() throws {
@@ -113,8 +117,12 @@ import Testing
     }
 
     @Test func invalidSettingsAndTotalFailureThrow() {
-        #expect(throws: LawFitError.self) { try RecommendationBootstrap(resamples: 1).run(groups: [0, 1]) { _ in .init(shares: [1], predictedLoss: 0) } }
-        #expect(throws: LawFitError.self) { try RecommendationBootstrap(confidence: 1).run(groups: [0, 1]) { _ in .init(shares: [1], predictedLoss: 0) } }
+        #expect(throws: LawFitError.self) {
+            try RecommendationBootstrap(resamples: 1).run(groups: [0, 1]) { _ in .init(shares: [1], predictedLoss: 0) }
+        }
+        #expect(throws: LawFitError.self) {
+            try RecommendationBootstrap(confidence: 1).run(groups: [0, 1]) { _ in .init(shares: [1], predictedLoss: 0) }
+        }
         #expect(throws: LawFitError.self) { try RecommendationBootstrap().run(groups: [0, 0]) { _ in .init(shares: [1], predictedLoss: 0) } }
         #expect(throws: LawFitError.self) { try RecommendationBootstrap().run(groups: [0, 1]) { _ in throw LawFitError("no") } }
     }

@@ -24,7 +24,9 @@ public struct DCPTGrid: Sendable, Equatable, Codable {
     ///   non-empty, without repeats, with positive sizes and token counts and ratios in `0…1`.
     public func generate(domains: [String]) throws -> GeneratedDesign {
         guard domains.count == 2 else {
-            throw DesignError("D-CPT grid: mixes a general corpus with one domain corpus, so it needs exactly 2 domains (general first), got \(domains.count): \(domains)")
+            throw DesignError(
+                "D-CPT grid: mixes a general corpus with one domain corpus, so it needs exactly 2 domains (general first), got \(domains.count): \(domains)"
+            )
         }
         try Self.check(modelSizes, "modelSizes", "model size") { $0 > 0 }
         try Self.check(tokenCounts, "tokenCounts", "token count") { $0 > 0 }

@@ -42,7 +42,9 @@ public struct ExplicitMixtures: Sendable, Equatable, Codable {
                     if distance > duplicateTolerance { break }
                 }
                 if distance <= duplicateTolerance {
-                    throw DesignError("explicit design: rows \(i + 1) and \(j + 1) are the same mixture; remove one (replicate seeds are a sweep setting, not repeated rows)")
+                    throw DesignError(
+                        "explicit design: rows \(i + 1) and \(j + 1) are the same mixture; remove one (replicate seeds are a sweep setting, not repeated rows)"
+                    )
                 }
             }
         }

@@ -29,10 +29,13 @@ public struct SimplexGrid: Sendable, Equatable, Codable {
         let ways = Self.completions(limits: limits, total: divisions)
         let total = ways[0][divisions]
         guard total > 0 else {
-            throw DesignError("grid design: no mixture on the 1/\(divisions) lattice satisfies the bounds; widen them or refine the lattice (raise divisions)")
+            throw DesignError(
+                "grid design: no mixture on the 1/\(divisions) lattice satisfies the bounds; widen them or refine the lattice (raise divisions)")
         }
         guard total <= maximumPointCount else {
-            throw DesignError("grid design: \(domains.count) domains at step 1/\(divisions) give \(total) mixtures (limit \(maximumPointCount)); use fewer divisions, tighter bounds, or a sampled design")
+            throw DesignError(
+                "grid design: \(domains.count) domains at step 1/\(divisions) give \(total) mixtures (limit \(maximumPointCount)); use fewer divisions, tighter bounds, or a sampled design"
+            )
         }
         var result: [[Double]] = []
         result.reserveCapacity(total)
@@ -70,7 +73,8 @@ public struct SimplexGrid: Sendable, Equatable, Codable {
             let lower = Int((range.lowerBound * Double(divisions) - slack).rounded(.up))
             let upper = Int((range.upperBound * Double(divisions) + slack).rounded(.down))
             guard lower <= upper else {
-                throw DesignError("grid design: no multiple of 1/\(divisions) lies in the bounds \(range) of domain \(domain); widen them or raise divisions")
+                throw DesignError(
+                    "grid design: no multiple of 1/\(divisions) lies in the bounds \(range) of domain \(domain); widen them or raise divisions")
             }
             return (lower, upper)
         }

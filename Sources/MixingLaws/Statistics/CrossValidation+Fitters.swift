@@ -16,7 +16,8 @@ extension CrossValidation {
         let minimum = fitter.minimumRuns(domains: runs.domains.count, targets: runs.targetNames.count)
         return try evaluate(observed: runs.aggregatedLosses, groups: groups ?? Self.groupsByMixture(runs.mixtures)) { training, heldOut in
             guard training.count >= minimum else {
-                throw LawFitError("the training folds have \(training.count) runs but \(fitter.name) needs at least \(minimum); use fewer folds or more runs")
+                throw LawFitError(
+                    "the training folds have \(training.count) runs but \(fitter.name) needs at least \(minimum); use fewer folds or more runs")
             }
             let fit = try fitter.fit(runs.subset(training))
             return heldOut.map { fit.predict(runs.mixtures[$0]) }

@@ -93,7 +93,8 @@ public struct RecommendationBootstrap: Sendable, Equatable {
             }
         }
         guard estimates.count >= 2 else {
-            throw LawFitError("bootstrap: only \(estimates.count) of \(resamples) resamples could be fitted; first failure: \(failures.first ?? "none")")
+            throw LawFitError(
+                "bootstrap: only \(estimates.count) of \(resamples) resamples could be fitted; first failure: \(failures.first ?? "none")")
         }
         let width = estimates[0].shares.count
         guard estimates.allSatisfy({ $0.shares.count == width }) else {
