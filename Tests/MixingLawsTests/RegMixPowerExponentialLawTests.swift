@@ -52,9 +52,9 @@ enum RegMixTables {
     @Test func pileCCRanksHeldOutMixturesBetterThanLightGBM() throws {
         let (fitted, scores) = try Self.fit(target: RegMixTables.pileCC)
         let oneM = try #require(scores["1M"]), sixtyM = try #require(scores["60M"]), oneB = try #require(scores["1B"])
-        #expect(oneM >= 99.26)  // measured 99.56; LightGBM 98.92
-        #expect(sixtyM >= 98.78)  // measured 99.08; LightGBM 98.49
-        #expect(oneB > 96.51)  // measured 96.69; LightGBM 96.51 — a margin within the noise of 64 runs
+        #expect(oneM >= 99.24)  // measured 99.54; LightGBM 98.92
+        #expect(sixtyM >= 98.70)  // measured 99.00; LightGBM 98.49
+        #expect(oneB >= 97.06)  // measured 97.36; LightGBM 96.51
         #expect(fitted.law == "dml-power")
         #expect(fitted.parameters.count == 1 + 2 * 2 * 17)
         #expect(fitted.parameters[0].name == "\(RegMixTables.pileCC).c")
@@ -62,9 +62,9 @@ enum RegMixTables {
     }
 
     @Test(arguments: [
-        ("arxiv", 99.74, 99.10, 98.70),  // LightGBM 99.60 / 98.88 / 98.55
-        ("github", 99.77, 99.02, 99.06),  // LightGBM 99.77 / 99.05 / 97.75
-        ("hackernews", 98.91, 98.30, 80.06),  // LightGBM 98.51 / 97.77 / 85.79
+        ("arxiv", 99.75, 99.12, 98.89),  // LightGBM 99.60 / 98.88 / 98.55
+        ("github", 99.77, 99.04, 98.83),  // LightGBM 99.77 / 99.05 / 97.75
+        ("hackernews", 98.93, 98.10, 80.26),  // LightGBM 98.51 / 97.77 / 85.79: worse at 1B
     ])
     func otherTargetsKeepTheirMeasuredRanking(domain: String, oneM: Double, sixtyM: Double, oneB: Double) throws {
         let (_, scores) = try Self.fit(target: "metric/the_pile_\(domain)_val_loss")
