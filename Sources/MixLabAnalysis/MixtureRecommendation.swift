@@ -1,0 +1,130 @@
+import MixLabCore
+public import MixingLaws
+
+/// What the user asked of the recommended mixture, by domain name as written on the command line
+/// (`--min-share code=0.1`, `--tokens math=2e9 --max-epochs 4 --run-tokens 1e11`, ...).
+public struct MixtureRequest: Sendable {
+    public var minimumShares: [String: Double] = [:]
+    public var maximumShares: [String: Double] = [:]
+    public var pinnedShares: [String: Double] = [:]
+    /// Tokens available per domain; needs ``runTokens``.
+    public var availableTokens: [String: Double] = [:]
+    public var maximumEpochs: Double = 1
+    /// Tokens of the full run the mixture is for.
+    public var runTokens: Double?
+    /// A share is either 0 or at least this much.
+    public var minimumNonZeroShare: Double = 0
+    public var solver: MixtureSolver = .automatic
+    /// Bootstrap resamples for the interval; 0 skips it.
+    public var bootstrapResamples = 100
+    public var confidence = 0.9
+    public var decimals = 4
+    public var seed: UInt64 = 0
+
+    public init() {}
+}
+
+/// Fits a mixing law, solves it for the best mixture under the requested constraints, finishes the
+/// shares (minimum-share rule, exact-sum rounding), and bootstraps an interval by resampling runs,
+/// refitting and re-solving.
+public enum MixtureRecommendation {
+    public static func recommend(law: any MixtureLawFitter, runs loaded: LoadedMixtureRuns, request: MixtureRequest) throws -> ReportValue {
+        let runs = loaded.runs
+        try FitAnalysis.checkEnoughRuns(law, runs)
+        let constraints = try makeConstraints(domains: runs.domains, request: request)
+        _ = try constraints.feasibleRegion()
+        let fit = try law.fit(runs)
+        let solution = try request.solver.solve(fit.model, subjectTo: constraints)
+        let aggregated = runs.aggregatedLosses
+        let bestRun = aggregated.indices.min { aggregated[$0] < aggregated[$1] }!
+        let finishing = MixtureFinishing(
+            decimals: request.decimals, fittingMixtures: runs.mixtures,
+            references: [
+                .init(name: "uniform", shares: Array(repeating: 1 / Double(runs.domains.count), count: runs.domains.count)),
+                .init(name: "best run \(loaded.runIDs[bestRun])", shares: runs.mixtures[bestRun]),
+            ])
+        let finished = try finishing.finish(solution, model: fit.model, constraints: constraints)
+
+        var report: [(String, ReportValue)] = [
+            ("law", .string(law.name)),
+            ("mixture", .object(zip(runs.domains, finished.shares).map { ($0, .number($1)) })),
+            ("predicted_loss", .number(finished.predictedLoss)),
+        ]
+        if request.bootstrapResamples > 0 {
+            let solver = request.solver
+            let bootstrap = RecommendationBootstrap(resamples: request.bootstrapResamples, confidence: request.confidence, seed: request.seed)
+            let interval = try bootstrap.run(law, runs: runs) { fit in
+                try solver.solve(fit.model, subjectTo: constraints).shares
+            }
+            report.append(("interval", intervalReport(interval, domains: runs.domains)))
+        }
+        report.append(("solver", .object([
+            ("method", .string(solution.solver)), ("iterations", .integer(solution.iterations)),
+            ("converged", .bool(solution.convergence.converged)),
+            ("frank_wolfe_gap", solution.convergence.frankWolfeGap.map(ReportValue.number) ?? .null),
+        ])))
+        report.append(("active_constraints", .array(finished.activeConstraints.map { .string($0.description) })))
+        if let epochs = finished.impliedEpochs {
+            report.append(("implied_epochs", .object(zip(runs.domains, epochs).map { ($0, .number($1)) })))
+        }
+        report.append(("references", .object(finished.referenceLosses.map { ($0.name, .number($0.loss)) }
+            + [("observed loss of best run", .number(aggregated[bestRun]))])))
+        report.append(("fit", ReportValue(FitAnalysis.metrics(of: fit.model, on: runs))))
+        report.append(("runs", .integer(runs.count)))
+        report.append(("warnings", .array((loaded.warnings + finished.warnings).map(ReportValue.string))))
+        return .object(report)
+    }
+
+    /// The mixture as CSV rows `domain,share[,lower,upper]`.
+    public static func csv(_ report: ReportValue) -> CSVTable {
+        guard case .object(let mixture)? = report["mixture"] else { return CSVTable(source: "mixture", header: ["domain", "share"], rows: []) }
+        let interval = report["interval"]?["shares"]
+        let header = interval == nil ? ["domain", "share"] : ["domain", "share", "lower", "upper"]
+        let rows = mixture.map { domain, share -> [String] in
+            var row = [domain, share.json()]
+            if case .array(let bounds)? = interval?[domain], bounds.count == 2 { row += bounds.map { $0.json() } }
+            return row
+        }
+        return CSVTable(source: "mixture", header: header, rows: rows)
+    }
+
+    static func intervalReport(_ interval: RecommendationInterval, domains: [String]) -> ReportValue {
+        .object([
+            ("confidence", .number(interval.confidence)),
+            ("shares", .object(zip(domains, interval.shares).map { ($0, .array([.number($1.lower), .number($1.upper)])) })),
+            ("predicted_loss", .array([.number(interval.predictedLoss.lower), .number(interval.predictedLoss.upper)])),
+            ("resamples", .integer(interval.resamples)),
+            ("failed_resamples", .integer(interval.failedResamples)),
+        ])
+    }
+
+    static func makeConstraints(domains: [String], request: MixtureRequest) throws(MixLabInputError) -> MixtureConstraints {
+        func index(_ name: String, flag: String) throws(MixLabInputError) -> Int {
+            if let i = domains.firstIndex(of: name) { return i }
+            let suggestion = domains.first { $0.hasSuffix(name) }.map { "did you mean \($0)? " } ?? ""
+            throw MixLabInputError(
+                field: "\(flag) \(name)", problem: "names no domain of the ratios file",
+                fix: "\(suggestion)domains are: \(domains.prefix(20).joined(separator: ", "))")
+        }
+        var lower = Array(repeating: 0.0, count: domains.count)
+        var upper = Array(repeating: 1.0, count: domains.count)
+        var pinned: [Int: Double] = [:]
+        for (name, value) in request.minimumShares { lower[try index(name, flag: "--min-share")] = value }
+        for (name, value) in request.maximumShares { upper[try index(name, flag: "--max-share")] = value }
+        for (name, value) in request.pinnedShares { pinned[try index(name, flag: "--fix")] = value }
+        var budget: MixtureConstraints.TokenBudget?
+        if !request.availableTokens.isEmpty {
+            guard let runTokens = request.runTokens else {
+                throw MixLabInputError(
+                    field: "--tokens", problem: "needs the size of the full run",
+                    fix: "add --run-tokens N (tokens of the run the mixture is for)")
+            }
+            var available = Array(repeating: Double.infinity, count: domains.count)
+            for (name, value) in request.availableTokens { available[try index(name, flag: "--tokens")] = value }
+            budget = .init(availableTokens: available, maximumEpochs: request.maximumEpochs, targetTokens: runTokens)
+        }
+        return MixtureConstraints(
+            domainNames: domains, minimumShares: lower, maximumShares: upper, pinnedShares: pinned, tokenBudget: budget,
+            minimumNonZeroShare: request.minimumNonZeroShare)
+    }
+}
