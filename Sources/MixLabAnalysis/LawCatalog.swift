@@ -15,6 +15,8 @@ public enum LawCatalog {
     /// Scaling laws and the feature columns their data tables need (besides `loss`).
     public static let scalingLaws: [(name: String, columns: [String])] = [
         ("chinchilla", ["N", "D"]),
+        ("dcpt", ["N", "D", "r"]),
+        ("dcpt-additive", ["N", "D", "r"]),
     ]
 
     /// Every law name, mixture laws first.
