@@ -24,7 +24,8 @@ public struct MixtureConstraints: Sendable, Equatable {
     /// solvers, since the rule makes the feasible set non-convex).
     public var minimumNonZeroShare: Double
 
-    /// Token availability: `r_j · targetTokens ≤ maximumEpochs_j · availableTokens_j`.
+    /// Token availability: `r_j · targetTokens ≤ maximumEpochs_j · availableTokens_j`; an infinite
+    /// count means the domain is not limited by tokens.
     public struct TokenBudget: Sendable, Equatable {
         /// Tokens available in each domain, `T_j`.
         public var availableTokens: [Double]
@@ -110,8 +111,8 @@ public struct MixtureConstraints: Sendable, Equatable {
             }
             for j in 0..<m {
                 let name = domainNames[j], tokens = budget.availableTokens[j], epochs = budget.maximumEpochs[j]
-                guard tokens.isFinite, tokens > 0 else {
-                    throw LawFitError("domain \(name): available tokens is \(tokens); give a positive count (to exclude the domain, keep a positive count and set its maximum share to 0)")
+                guard !tokens.isNaN, tokens > 0 else {
+                    throw LawFitError("domain \(name): available tokens is \(tokens); give a positive count, or infinity for an unlimited domain (to exclude the domain, set its maximum share to 0)")
                 }
                 guard epochs.isFinite, epochs > 0 else {
                     throw LawFitError("domain \(name): maximum epochs is \(epochs); give a positive finite number")
