@@ -14,6 +14,9 @@ public struct MixtureRequest: Sendable {
     public var runTokens: Double?
     /// A share is either 0 or at least this much.
     public var minimumNonZeroShare: Double = 0
+    /// Caps each domain at the largest share it had in any fitting run, so the recommendation is
+    /// not an extrapolation of the law (laws.md §6.4); on by default.
+    public var stayWithinFittedRange = true
     public var solver: MixtureSolver = .automatic
     /// Bootstrap resamples for the interval; 0 skips it.
     public var bootstrapResamples = 100
@@ -31,7 +34,9 @@ public enum MixtureRecommendation {
     public static func recommend(law: any MixtureLawFitter, runs loaded: LoadedMixtureRuns, request: MixtureRequest) throws -> ReportValue {
         let runs = loaded.runs
         try FitAnalysis.checkEnoughRuns(law, runs)
-        let constraints = try makeConstraints(domains: runs.domains, request: request)
+        let fittedMaxima = runs.domains.indices.map { j in runs.mixtures.map { $0[j] }.max() ?? 1 }
+        let constraints = try makeConstraints(
+            domains: runs.domains, request: request, fittedMaxima: request.stayWithinFittedRange ? fittedMaxima : nil)
         _ = try constraints.feasibleRegion()
         let fit = try law.fit(runs)
         let solution = try request.solver.solve(fit.model, subjectTo: constraints)
@@ -98,7 +103,9 @@ public enum MixtureRecommendation {
         ])
     }
 
-    static func makeConstraints(domains: [String], request: MixtureRequest) throws(MixLabInputError) -> MixtureConstraints {
+    /// Builds the solver's constraints; `fittedMaxima`, when given, caps each domain at the largest
+    /// share seen in the fitting runs (a user maximum below it still wins).
+    static func makeConstraints(domains: [String], request: MixtureRequest, fittedMaxima: [Double]?) throws(MixLabInputError) -> MixtureConstraints {
         func index(_ name: String, flag: String) throws(MixLabInputError) -> Int {
             if let i = domains.firstIndex(of: name) { return i }
             let suggestion = domains.first { $0.hasSuffix(name) }.map { "did you mean \($0)? " } ?? ""
@@ -107,10 +114,18 @@ public enum MixtureRecommendation {
                 fix: "\(suggestion)domains are: \(domains.prefix(20).joined(separator: ", "))")
         }
         var lower = Array(repeating: 0.0, count: domains.count)
-        var upper = Array(repeating: 1.0, count: domains.count)
+        var upper = fittedMaxima ?? Array(repeating: 1.0, count: domains.count)
         var pinned: [Int: Double] = [:]
         for (name, value) in request.minimumShares { lower[try index(name, flag: "--min-share")] = value }
-        for (name, value) in request.maximumShares { upper[try index(name, flag: "--max-share")] = value }
+        for (name, value) in request.maximumShares {
+            let j = try index(name, flag: "--max-share")
+            upper[j] = min(upper[j], value)
+        }
+        if fittedMaxima != nil, upper.reduce(0, +) < 1 {
+            throw MixLabInputError(
+                field: "--ratios", problem: "covers too little of the simplex: the largest shares seen in the fitting runs sum to \(upper.reduce(0, +))",
+                fix: "add runs with larger shares, or pass --allow-extrapolation")
+        }
         for (name, value) in request.pinnedShares { pinned[try index(name, flag: "--fix")] = value }
         var budget: MixtureConstraints.TokenBudget?
         if !request.availableTokens.isEmpty {

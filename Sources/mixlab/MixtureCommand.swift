@@ -9,7 +9,7 @@ extension MixLab {
             commandName: "mixture",
             abstract: "Fit a mixing law and recommend the mixture for the full run, with a bootstrap interval.")
 
-        @Option(help: "The mixture law to fit (see `mixlab fit --list-laws`).") var law: String = "dml"
+        @Option(help: "The mixture law to fit: linear, dml, dml-implicit, loglinear, dml-power (see docs/laws.md).") var law: String
         @Option(help: "Mixture ratios CSV of the proxy runs.") var ratios: String?
         @Option(help: "Metrics CSV of the proxy runs.") var metrics: String?
         @Option(help: "Metrics column to minimise; repeat as COLUMN=WEIGHT for a weighted sum.") var target: [String] = []
@@ -20,6 +20,8 @@ extension MixLab {
         @Option(help: "How many times a domain's tokens may be repeated.") var maxEpochs: Double = 1
         @Option(help: "Tokens of the full run the mixture is for.") var runTokens: Double?
         @Option(help: "Shares below this become 0 (the rest is renormalised).") var minNonzero: Double = 0
+        @Flag(help: "Let shares exceed the largest share each domain had in the fitting runs (the law is extrapolated).")
+        var allowExtrapolation = false
         @Option(help: "Solver: automatic, projected-gradient, exponentiated-gradient, frank-wolfe, sampling, lattice.")
         var solver: String = "automatic"
         @Option(help: "Bootstrap resamples for the interval (0 to skip).") var bootstrap: Int = 100
@@ -51,6 +53,7 @@ extension MixLab {
             request.maximumEpochs = maxEpochs
             request.runTokens = runTokens
             request.minimumNonZeroShare = minNonzero
+            request.stayWithinFittedRange = !allowExtrapolation
             request.solver = try solverNamed(solver, seed: seed)
             request.bootstrapResamples = bootstrap
             request.confidence = confidence
