@@ -129,6 +129,24 @@ import Testing
         }
     }
 
+    @Test func recommendationStaysInTheFittedRangeUnlessExtrapolationIsAllowed() throws {
+        let dir = try ScratchDirectory()
+        let runs = SyntheticRuns.mixtures(count: 30)
+        let largestWeb = runs.map { $0[0] }.max()!
+        let base = [
+            "mixture", "--law", "dml", "--ratios", try dir.write("r.csv", SyntheticRuns.ratiosCSV(runs)),
+            "--metrics", try dir.write("m.csv", SyntheticRuns.metricsCSV(runs)), "--target", "valid_loss", "--bootstrap", "0",
+            "--decimals", "6", "--format", "csv",
+        ]
+        func webShare(_ extra: [String]) throws -> Double {
+            let outcome = try CommandLineRunner.run(base + extra)
+            #expect(outcome.status == 0, "\(outcome.stderr)")
+            return Double(outcome.stdout.split(separator: "\n")[1].split(separator: ",")[1])!
+        }
+        #expect(abs(try webShare([]) - largestWeb) < 1e-6, "the law wants all web; it may only have the most seen")
+        #expect(try webShare(["--allow-extrapolation"]) == 1)
+    }
+
     @Test func infeasibleConstraintsAreReportedNotDefaulted() throws {
         let dir = try ScratchDirectory()
         let runs = SyntheticRuns.mixtures(count: 20)
