@@ -46,18 +46,8 @@ extension MixtureSolver {
                 step = sy > 0 ? ss / sy : step * 2
                 step = min(max(step, 1e-20), 1e20)
             }
-            var accepted: (r: [Double], f: Double, g: [Double]?)?
-            for _ in 0..<80 {
-                let candidate = region.project((0..<r.count).map { r[$0] - step * g[$0] })
-                let move = zip(candidate, r).map { $0 - $1 }
-                if move.allSatisfy({ $0 == 0 }) { break }
-                let fc = model.loss(candidate)
-                let trial = try acceptTrial(model, candidate: candidate, loss: fc, from: f, gradient: g, move: move, solver: name)
-                if trial.accepted {
-                    accepted = (candidate, fc, trial.gradient)
-                    break
-                }
-                step /= 2
+            let accepted = try backtrack(model, from: r, loss: f, gradient: g, step: &step, solver: name) { step in
+                region.project((0..<r.count).map { r[$0] - step * g[$0] })
             }
             guard let next = accepted else {
                 return RawSolution(shares: r, solver: name, iterations: iteration, converged: false)
@@ -69,6 +59,24 @@ extension MixtureSolver {
         }
         let converged = region.projectedGradientNorm(at: r, gradient: g) < options.gradientTolerance
         return RawSolution(shares: r, solver: name, iterations: options.maxIterations, converged: converged)
+    }
+
+    /// Halves `step` until the candidate it gives is accepted (Armijo, or a non-increasing slope
+    /// where the loss change is below rounding); nil when no step moves or none is accepted.
+    private static func backtrack(
+        _ model: any MixtureLossModel, from r: [Double], loss f: Double, gradient g: [Double], step: inout Double, solver name: String,
+        candidateAt: (Double) -> [Double]
+    ) throws -> (r: [Double], f: Double, g: [Double]?)? {
+        for _ in 0..<80 {
+            let candidate = candidateAt(step)
+            let move = zip(candidate, r).map { $0 - $1 }
+            if move.allSatisfy({ $0 == 0 }) { return nil }
+            let fc = model.loss(candidate)
+            let trial = try acceptTrial(model, candidate: candidate, loss: fc, from: f, gradient: g, move: move, solver: name)
+            if trial.accepted { return (candidate, fc, trial.gradient) }
+            step /= 2
+        }
+        return nil
     }
 
     /// Mirror descent: `r ← Π_KL(r ⊙ exp(−η ∇f(r)))`, η doubled after each accepted step and halved
@@ -88,18 +96,8 @@ extension MixtureSolver {
                 return RawSolution(shares: r, solver: name, iterations: iteration, converged: true)
             }
             let smallest = g.min() ?? 0
-            var accepted: (r: [Double], f: Double, g: [Double]?)?
-            for _ in 0..<80 {
-                let candidate = region.projectKL((0..<r.count).map { r[$0] * exp(-step * (g[$0] - smallest)) })
-                let move = zip(candidate, r).map { $0 - $1 }
-                if move.allSatisfy({ $0 == 0 }) { break }
-                let fc = model.loss(candidate)
-                let trial = try acceptTrial(model, candidate: candidate, loss: fc, from: f, gradient: g, move: move, solver: name)
-                if trial.accepted {
-                    accepted = (candidate, fc, trial.gradient)
-                    break
-                }
-                step /= 2
+            let accepted = try backtrack(model, from: r, loss: f, gradient: g, step: &step, solver: name) { step in
+                region.projectKL((0..<r.count).map { r[$0] * exp(-step * (g[$0] - smallest)) })
             }
             guard let next = accepted else {
                 return RawSolution(shares: r, solver: name, iterations: iteration, converged: false)

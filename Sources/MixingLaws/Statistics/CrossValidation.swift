@@ -32,16 +32,7 @@ public struct CrossValidation: Sendable, Equatable {
     /// - Throws: ``LawFitError`` when there are fewer than two groups or `k` is outside
     ///   `2…groupCount`.
     public func folds<Group: Hashable>(groups: [Group]) throws -> [[Int]] {
-        var groupIndex: [Group: Int] = [:]
-        var rowsOfGroup: [[Int]] = []
-        for (row, group) in groups.enumerated() {
-            if let index = groupIndex[group] {
-                rowsOfGroup[index].append(row)
-            } else {
-                groupIndex[group] = rowsOfGroup.count
-                rowsOfGroup.append([row])
-            }
-        }
+        let rowsOfGroup = GroupedRows.rows(of: groups)
         guard rowsOfGroup.count >= 2 else {
             throw LawFitError("cross-validation needs at least 2 groups (mixtures or runs), got \(rowsOfGroup.count)")
         }

@@ -33,16 +33,7 @@ public struct RecommendationBootstrap: Sendable, Equatable {
     /// The row indices of each resample: groups drawn with replacement, each contributing all of
     /// its rows (so a group drawn twice appears twice).
     public func resampledRows<Group: Hashable>(groups: [Group]) -> [[Int]] {
-        var groupIndex: [Group: Int] = [:]
-        var rowsOfGroup: [[Int]] = []
-        for (row, group) in groups.enumerated() {
-            if let index = groupIndex[group] {
-                rowsOfGroup[index].append(row)
-            } else {
-                groupIndex[group] = rowsOfGroup.count
-                rowsOfGroup.append([row])
-            }
-        }
+        let rowsOfGroup = GroupedRows.rows(of: groups)
         var rng = SeededRandom(seed: seed)
         return (0..<resamples).map { _ in
             var rows: [Int] = []
