@@ -13,14 +13,28 @@ let package = Package(
         .library(name: "MixLabCore", targets: ["MixLabCore"]),
         .library(name: "MixingLaws", targets: ["MixingLaws"]),
         .library(name: "MixLabAnalysis", targets: ["MixLabAnalysis"]),
+        .library(name: "MixLabStore", targets: ["MixLabStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.2"),
     ],
     targets: [
         .target(name: "MixLabCore"),
         .target(name: "MixingLaws", swiftSettings: optimisedMath),
         .target(name: "MixLabAnalysis", dependencies: ["MixLabCore", "MixingLaws"]),
+        .target(
+            name: "MixLabStore",
+            dependencies: [
+                "MixLabCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ]
+        ),
+        .target(name: "MixLabTestSupport", dependencies: ["MixLabStore"], path: "Tests/MixLabTestSupport"),
         .executableTarget(
             name: "mixlab",
             dependencies: [
@@ -31,6 +45,7 @@ let package = Package(
         .testTarget(name: "MixLabCoreTests", dependencies: ["MixLabCore"]),
         .testTarget(name: "MixingLawsTests", dependencies: ["MixingLaws"], resources: [.copy("Fixtures")],
                     swiftSettings: optimisedMath),
+        .testTarget(name: "MixLabStoreTests", dependencies: ["MixLabStore", "MixLabCore", "MixLabTestSupport"]),
         .testTarget(name: "MixLabAnalysisTests", dependencies: ["MixLabAnalysis", "MixLabCore", "MixingLaws", "mixlab"]),
     ],
     swiftLanguageModes: [.v6]
