@@ -1,4 +1,3 @@
-public import MixLabCore
 
 /// A store operation that was refused or could not reach the database. Refusals (stale lease,
 /// invalid eval) leave the database unchanged.
