@@ -81,8 +81,15 @@ def bench_dml(group):
     return seconds, objective, len(starts)
 
 
+def bench_chinchilla():
+    check_against_fixture(ref.chinchilla_problem())
+    began = time.perf_counter()
+    problem, _, objective, _, _, starts = ref.fit_chinchilla()
+    emit(problem.name, time.perf_counter() - began, objective, len(starts))
+
+
 def main(argv):
-    choices = ["dcpt_synthetic"] + [f"dml_5mix_{g}" for g in ref.GROUPS]
+    choices = ["dcpt_synthetic"] + [f"dml_5mix_{g}" for g in ref.GROUPS] + ["chinchilla"]
     selected = argv or choices
     unknown = [s for s in selected if s not in choices]
     if unknown:
@@ -91,6 +98,8 @@ def main(argv):
     for name in selected:
         if name == "dcpt_synthetic":
             bench_dcpt()
+        elif name == "chinchilla":
+            bench_chinchilla()
         else:
             dml.append(bench_dml(name.removeprefix("dml_5mix_")))
     if dml:

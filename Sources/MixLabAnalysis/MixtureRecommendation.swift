@@ -7,10 +7,11 @@ public struct MixtureRequest: Sendable {
     public var minimumShares: [String: Double] = [:]
     public var maximumShares: [String: Double] = [:]
     public var pinnedShares: [String: Double] = [:]
-    /// Tokens available per domain; needs ``runTokens``.
+    /// Tokens available per domain; needs ``runTokens`` unless every domain has a count.
     public var availableTokens: [String: Double] = [:]
     public var maximumEpochs: Double = 1
-    /// Tokens of the full run the mixture is for.
+    /// Tokens of the full run the mixture is for; when nil and every domain has a token count,
+    /// the run is taken to be as large as all the data together.
     public var runTokens: Double?
     /// A share is either 0 or at least this much.
     public var minimumNonZeroShare: Double = 0
@@ -76,7 +77,11 @@ public enum MixtureRecommendation {
             + [("observed loss of best run", .number(aggregated[bestRun]))])))
         report.append(("fit", ReportValue(FitAnalysis.metrics(of: fit.model, on: runs))))
         report.append(("runs", .integer(runs.count)))
-        report.append(("warnings", .array((loaded.warnings + finished.warnings).map(ReportValue.string))))
+        var notes = loaded.warnings
+        if let budget = constraints.tokenBudget, request.runTokens == nil {
+            notes.append("no --run-tokens: the full run is taken to be all the data together, \(budget.targetTokens) tokens")
+        }
+        report.append(("warnings", .array((notes + finished.warnings).map(ReportValue.string))))
         return .object(report)
     }
 
@@ -129,10 +134,11 @@ public enum MixtureRecommendation {
         for (name, value) in request.pinnedShares { pinned[try index(name, flag: "--fix")] = value }
         var budget: MixtureConstraints.TokenBudget?
         if !request.availableTokens.isEmpty {
-            guard let runTokens = request.runTokens else {
+            let everyDomainCounted = Set(request.availableTokens.keys).isSuperset(of: domains)
+            guard let runTokens = request.runTokens ?? (everyDomainCounted ? request.availableTokens.values.reduce(0, +) : nil) else {
                 throw MixLabInputError(
-                    field: "--tokens", problem: "needs the size of the full run",
-                    fix: "add --run-tokens N (tokens of the run the mixture is for)")
+                    field: "--tokens", problem: "needs the size of the full run when only some domains have a token count",
+                    fix: "add --run-tokens N (tokens of the run the mixture is for), or give --tokens for every domain")
             }
             var available = Array(repeating: Double.infinity, count: domains.count)
             for (name, value) in request.availableTokens { available[try index(name, flag: "--tokens")] = value }

@@ -16,9 +16,10 @@ extension MixLab {
         @Option(help: "Minimum share, DOMAIN=x (repeatable).") var minShare: [String] = []
         @Option(help: "Maximum share, DOMAIN=x (repeatable).") var maxShare: [String] = []
         @Option(help: "Fixed share, DOMAIN=x (repeatable).") var fix: [String] = []
-        @Option(help: "Tokens available in a domain, DOMAIN=n (repeatable; needs --run-tokens).") var tokens: [String] = []
+        @Option(help: "Tokens available in a domain, DOMAIN=n (repeatable; needs --run-tokens unless every domain is given).") var tokens: [String] = []
         @Option(help: "How many times a domain's tokens may be repeated.") var maxEpochs: Double = 1
-        @Option(help: "Tokens of the full run the mixture is for.") var runTokens: Double?
+        @Option(help: "Tokens of the full run the mixture is for (default with --tokens for every domain: their sum).")
+        var runTokens: Double?
         @Option(help: "Shares below this become 0 (the rest is renormalised).") var minNonzero: Double = 0
         @Flag(help: "Let shares exceed the largest share each domain had in the fitting runs (the law is extrapolated).")
         var allowExtrapolation = false

@@ -147,6 +147,25 @@ import Testing
         #expect(try webShare(["--allow-extrapolation"]) == 1)
     }
 
+    /// `--tokens` for every domain without `--run-tokens`: the run is all the data, so with one
+    /// epoch each share is capped at its domain's fraction of the tokens.
+    @Test func tokenCapsWithoutRunSizeUseAllTheData() throws {
+        let dir = try ScratchDirectory()
+        let runs = SyntheticRuns.mixtures(count: 30)
+        let outcome = try CommandLineRunner.run([
+            "mixture", "--law", "dml", "--ratios", try dir.write("r.csv", SyntheticRuns.ratiosCSV(runs)),
+            "--metrics", try dir.write("m.csv", SyntheticRuns.metricsCSV(runs)), "--target", "valid_loss", "--bootstrap", "0",
+            "--tokens", "web=1e9", "--tokens", "code=3e9", "--tokens", "math=6e9", "--max-epochs", "1", "--allow-extrapolation",
+            "--format", "json",
+        ])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any])
+        let mixture = try #require(json["mixture"] as? [String: Double])
+        #expect(abs(try #require(mixture["web"]) - 0.1) < 1e-9, "web has a tenth of the tokens and is the law's favourite")
+        let warnings = try #require(json["warnings"] as? [String])
+        #expect(warnings.contains { $0.contains("no --run-tokens") })
+    }
+
     @Test func infeasibleConstraintsAreReportedNotDefaulted() throws {
         let dir = try ScratchDirectory()
         let runs = SyntheticRuns.mixtures(count: 20)

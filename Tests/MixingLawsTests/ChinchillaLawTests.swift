@@ -33,16 +33,6 @@ import Testing
     @Test func gradientMatchesCentralDifferences() {
         let law = ChinchillaLaw()
         let theta = law.theta(E: 1.7, A: 400, B: 1500, alpha: 0.33, beta: 0.29)
-        let features = law.encode([3e8, 6e9][...])
-        var gradient = Array(repeating: 0.0, count: 5)
-        _ = law.prediction(theta, features: features[...], gradient: &gradient)
-        for k in 0..<5 {
-            var up = theta, down = theta
-            let h = 1e-6 * max(1, abs(theta[k]))
-            up[k] += h
-            down[k] -= h
-            let numeric = (law.prediction(up, features: features[...]) - law.prediction(down, features: features[...])) / (2 * h)
-            #expect(abs(numeric - gradient[k]) <= 1e-6 * max(1, abs(numeric)))
-        }
+        GradientCheck.expectParameterGradient(law, theta: theta, raw: [3e8, 6e9])
     }
 }

@@ -74,20 +74,8 @@ import Testing
         checkGradient(cross, theta: crossTheta, rows: rows.map { $0 + [2.5, 0] })
     }
 
-    func checkGradient<Law: ParametricLaw>(_ law: Law, theta: [Double], rows: [[Double]]) {
-        for row in rows {
-            let features = law.encode(row[...])
-            var gradient = Array(repeating: 0.0, count: theta.count)
-            _ = law.prediction(theta, features: features[...], gradient: &gradient)
-            for k in theta.indices {
-                var up = theta, down = theta
-                let h = 1e-6 * max(1, abs(theta[k]))
-                up[k] += h
-                down[k] -= h
-                let numeric = (law.prediction(up, features: features[...]) - law.prediction(down, features: features[...])) / (2 * h)
-                #expect(abs(numeric - gradient[k]) <= 1e-6 * max(abs(numeric), 1e-3), "\(Law.self) θ[\(k)] row \(row): \(gradient[k]) vs \(numeric)")
-            }
-        }
+    func checkGradient<Law: ParametricLaw>(_ law: Law, theta: [Double], rows: [[Double]], sourceLocation: SourceLocation = #_sourceLocation) {
+        for row in rows { GradientCheck.expectParameterGradient(law, theta: theta, raw: row, floor: 1e-3, sourceLocation: sourceLocation) }
     }
 
     @Test func additiveLawRecoversItsOwnTruth() throws {

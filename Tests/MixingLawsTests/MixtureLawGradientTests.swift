@@ -20,16 +20,7 @@ import Testing
     }
 
     static func expectParameterGradient<Law: ParametricLaw>(_ law: Law, theta: [Double], features: [Double] = shares, sourceLocation: SourceLocation = #_sourceLocation) {
-        var analytic = Array(repeating: 0.0, count: theta.count)
-        _ = law.prediction(theta, features: features[...], gradient: &analytic)
-        for k in theta.indices {
-            var up = theta, down = theta
-            let h = 1e-6 * max(1, abs(theta[k]))
-            up[k] += h
-            down[k] -= h
-            let numeric = (law.prediction(up, features: features[...]) - law.prediction(down, features: features[...])) / (2 * h)
-            #expect(abs(numeric - analytic[k]) <= 1e-6 * max(1, abs(numeric)), "θ[\(k)]: \(analytic[k]) vs \(numeric)", sourceLocation: sourceLocation)
-        }
+        GradientCheck.expectParameterGradient(law, theta: theta, raw: features, sourceLocation: sourceLocation)
     }
 
     @Test func exponentialLaw() throws {

@@ -147,4 +147,35 @@ struct ScipyFixture: Decodable {
     @Test func chinchillaMatchesScipy() throws {
         try ScipyFixture.load("chinchilla").expectAgreement(ChinchillaLaw(), predictionTolerance: 1e-6)
     }
+
+    @Test func dcptMatchesScipyFromItsOwnStarts() throws {
+        try ScipyFixture.load("dcpt_synthetic").expectAgreement(DCPTLaw())
+    }
+
+    @Test func dcptMatchesScipyFromScipysStarts() throws {
+        let fixture = try ScipyFixture.load("dcpt_synthetic")
+        try fixture.expectAgreement(DCPTLaw(), starts: Array(try #require(fixture.scipy.startList).prefix(32)))
+    }
+
+    @Test(arguments: ["academic", "prose", "dialogue", "symbolic", "internet"])
+    func dataMixingLawMatchesScipy(group: String) throws {
+        let fixture = try ScipyFixture.load("dml_5mix_\(group)")
+        try fixture.expectAgreement(ExponentialTargetLaw(targetName: group, domains: fixture.featureNames), predictionTolerance: 1e-3)
+    }
+
+    @Test func twoDomainLawMatchesScipy() throws {
+        let fixture = try ScipyFixture.load("dml_2mix")
+        let upper = try #require(fixture.bounds?.upper[0])
+        try fixture.expectAgreement(TwoDomainExponentialLaw(cRange: 0...upper), predictionTolerance: 1e-3)
+    }
+
+    /// RegMix's OLS baseline on the raw (unrenormalised) weights: our pivoted QR against numpy's lstsq.
+    @Test func ordinaryLeastSquaresMatchesNumpy() throws {
+        let fixture = try ScipyFixture.load("linear_regmix")
+        let design = Matrix(rowArrays: fixture.features.map { [1] + $0 })
+        let (coefficients, rank) = LinearSolve.leastSquares(design, fixture.losses)
+        #expect(rank == design.columns)
+        let predictions = design.times(coefficients)
+        #expect(ScipyFixture.largestRelativeDifference(predictions, fixture.predictions) < 1e-9)
+    }
 }
