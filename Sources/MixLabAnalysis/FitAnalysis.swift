@@ -41,11 +41,11 @@ public enum FitAnalysis {
 
     /// Pooled held-out metrics of k-fold cross-validation over runs (runs with identical mixtures
     /// stay in one fold).
-    static func crossValidatedMetrics(_ law: any MixtureLawFitter, runs: MixtureRuns, folds: Int, seed: UInt64) throws -> FitMetrics {
+    static func crossValidatedMetrics(_ law: any MixtureLawFitter, runs: MixtureRuns, folds: Int, seed: UInt64) throws -> CrossValidationReport {
         try checkFolds(folds, groups: Set(CrossValidation.groupsByMixture(runs.mixtures)).count)
         var cv = CrossValidation(scheme: .kFold(folds), seed: seed)
         cv.huberDelta = mixtureReportHuberDelta
-        return try cv.evaluate(law, runs: runs).pooled
+        return try cv.evaluate(law, runs: runs)
     }
 
     static func checkFolds(_ folds: Int, groups: Int) throws(MixLabInputError) {
@@ -61,7 +61,7 @@ public enum FitAnalysis {
         guard runs.count >= needed else {
             throw MixLabInputError(
                 field: "--ratios", problem: "has \(runs.count) runs, fewer than the \(needed) that law \(law.name) needs for \(runs.domains.count) domains",
-                fix: "add runs or choose a law with fewer parameters (`linear` needs \(runs.domains.count + 1))")
+                fix: "add runs or choose a law with fewer parameters (`linear` needs \(runs.domains.count))")
         }
     }
 
@@ -74,9 +74,12 @@ public enum FitAnalysis {
         }
     }
 
-    static func cvReport(_ metrics: FitMetrics, folds: Int) -> ReportValue {
-        guard case .object(var pairs) = ReportValue(metrics) else { return .null }
+    /// The `cv` object: pooled held-out metrics, the fold count, and how many folds failed to fit
+    /// (their runs are missing from `n`).
+    static func cvReport(_ report: CrossValidationReport, folds: Int) -> ReportValue {
+        guard case .object(var pairs) = ReportValue(report.pooled) else { return .null }
         pairs.insert(("folds", .integer(folds)), at: 0)
+        pairs.append(("failed_folds", .integer(report.failedFolds)))
         return .object(pairs)
     }
 }

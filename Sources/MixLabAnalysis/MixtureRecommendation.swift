@@ -59,8 +59,10 @@ public enum MixtureRecommendation {
         if request.bootstrapResamples > 0 {
             let solver = request.solver
             let bootstrap = RecommendationBootstrap(resamples: request.bootstrapResamples, confidence: request.confidence, seed: request.seed)
+            // Each resample goes through the same finishing as the printed mixture, so the interval
+            // describes the shares the user gets.
             let interval = try bootstrap.run(law, runs: runs) { fit in
-                try solver.solve(fit.model, subjectTo: constraints).shares
+                try finishing.finish(try solver.solve(fit.model, subjectTo: constraints), model: fit.model, constraints: constraints).shares
             }
             report.append(("interval", intervalReport(interval, domains: runs.domains)))
         }
@@ -71,13 +73,19 @@ public enum MixtureRecommendation {
         ])))
         report.append(("active_constraints", .array(finished.activeConstraints.map { .string($0.description) })))
         if let epochs = finished.impliedEpochs {
-            report.append(("implied_epochs", .object(zip(runs.domains, epochs).map { ($0, .number($1)) })))
+            let limited = runs.domains.indices.filter { request.availableTokens[runs.domains[$0]] != nil }
+            report.append(("implied_epochs", .object(limited.map { (runs.domains[$0], .number(epochs[$0])) })))
         }
         report.append(("references", .object(finished.referenceLosses.map { ($0.name, .number($0.loss)) }
             + [("observed loss of best run", .number(aggregated[bestRun]))])))
         report.append(("fit", ReportValue(FitAnalysis.metrics(of: fit.model, on: runs))))
         report.append(("runs", .integer(runs.count)))
         var notes = loaded.warnings
+        for (name, value) in request.maximumShares.sorted(by: { $0.key < $1.key }) where request.stayWithinFittedRange {
+            if let j = runs.domains.firstIndex(of: name), fittedMaxima[j] < value {
+                notes.append("--max-share \(name)=\(value) is above the largest share seen in the fitting runs (\(fittedMaxima[j])), which caps it; pass --allow-extrapolation to lift that cap")
+            }
+        }
         if let budget = constraints.tokenBudget, request.runTokens == nil {
             notes.append("no --run-tokens: the full run is taken to be all the data together, \(budget.targetTokens) tokens")
         }
@@ -128,10 +136,16 @@ public enum MixtureRecommendation {
         }
         if fittedMaxima != nil, upper.reduce(0, +) < 1 {
             throw MixLabInputError(
-                field: "--ratios", problem: "covers too little of the simplex: the largest shares seen in the fitting runs sum to \(upper.reduce(0, +))",
-                fix: "add runs with larger shares, or pass --allow-extrapolation")
+                field: "--max-share and the fitted range",
+                problem: "allow only \(upper.reduce(0, +)) in total (each domain is capped at the largest share it had in the fitting runs, and at any --max-share)",
+                fix: "raise a --max-share, add runs with larger shares, or pass --allow-extrapolation")
         }
-        for (name, value) in request.pinnedShares { pinned[try index(name, flag: "--fix")] = value }
+        for (name, value) in request.pinnedShares {
+            let j = try index(name, flag: "--fix")
+            pinned[j] = value
+            // A pin is an explicit choice: the fitted-range cap does not apply to it.
+            if fittedMaxima != nil { upper[j] = max(upper[j], min(value, request.maximumShares[name] ?? 1)) }
+        }
         var budget: MixtureConstraints.TokenBudget?
         if !request.availableTokens.isEmpty {
             let everyDomainCounted = Set(request.availableTokens.keys).isSuperset(of: domains)

@@ -185,7 +185,7 @@ public enum RunTableReader {
             throw MixLabInputError(
                 field: "\(file) \(row) column \"\(column)\"",
                 problem: text.isEmpty ? "is empty" : "is \"\(text)\", not a finite number",
-                fix: "fill in a number or drop the run from both files")
+                fix: "fill in a number or drop the row")
         }
         return value
     }

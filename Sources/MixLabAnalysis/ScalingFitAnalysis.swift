@@ -24,7 +24,7 @@ extension FitAnalysis {
             var cv = CrossValidation(scheme: .kFold(folds), seed: seed)
             cv.huberDelta = fit.huberDelta
             let result = try cv.evaluate(law, data: data, groups: groups, fitter: fitter)
-            report.append(("cv", cvReport(result.pooled, folds: folds)))
+            report.append(("cv", cvReport(result, folds: folds)))
         }
         report.append(("objective", .number(fit.objective)))
         report.append(("rows", .integer(data.count)))

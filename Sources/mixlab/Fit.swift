@@ -66,6 +66,9 @@ func loadRuns(ratios: String?, metrics: String?, ratiosFlag: String, metricsFlag
         throw MixLabInputError(field: metricsFlag, problem: "is missing", fix: "give the CSV of run losses (run id, one column per validation set)")
     }
     let selections = try targets.map { try TargetSelection(parsing: $0) }
+    if let repeated = selections.first(where: { s in selections.filter { $0.column == s.column }.count > 1 }) {
+        throw MixLabInputError(field: "--target \(repeated.column)", problem: "is given more than once", fix: "name each metrics column once")
+    }
     return try RunTableReader.mixtureRuns(
         ratios: try readTable(ratios, flag: ratiosFlag), metrics: try readTable(metrics, flag: metricsFlag), targets: selections)
 }

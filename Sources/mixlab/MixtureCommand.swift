@@ -41,6 +41,12 @@ extension MixLab {
                 }
                 throw LawCatalog.unknownLaw(law)
             }
+            guard (0...9).contains(decimals) else {
+                throw MixLabInputError(field: "--decimals \(decimals)", problem: "is out of range", fix: "use 0 to 9")
+            }
+            guard minNonzero >= 0, minNonzero < 1 else {
+                throw MixLabInputError(field: "--min-nonzero \(minNonzero)", problem: "is out of range", fix: "use a share in [0, 1)")
+            }
             guard bootstrap >= 0, (0.5..<1).contains(confidence) else {
                 throw MixLabInputError(field: "--bootstrap/--confidence", problem: "out of range", fix: "use --bootstrap ≥ 0 and a confidence in [0.5, 1)")
             }
@@ -70,7 +76,10 @@ extension MixLab {
 
         func solverNamed(_ name: String, seed: UInt64) throws -> MixtureSolver {
             switch name {
-            case "automatic": return .automatic
+            case "automatic":
+                var options = MixtureSolver.Options()
+                options.seed = seed
+                return MixtureSolver.automatic.with(options)
             case "projected-gradient": return .projectedGradient
             case "exponentiated-gradient": return .exponentiatedGradient
             case "frank-wolfe": return .frankWolfe

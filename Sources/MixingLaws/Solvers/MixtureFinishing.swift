@@ -120,7 +120,7 @@ public struct MixtureFinishing: Sendable {
             remainders[j] += 1
             missing += 1
         }
-        for j in r.indices where r[j] > 0 && units[j] == 0 {
+        for j in r.indices where r[j] >= 1e-9 && units[j] == 0 {
             warnings.append("domain \(region.domainNames[j]): share \(r[j]) rounds to 0 at \(decimals) decimals")
         }
         return units

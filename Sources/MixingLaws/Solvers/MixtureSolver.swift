@@ -42,6 +42,8 @@ public struct MixtureSolver: Sendable, Equatable, CustomStringConvertible {
         public var concentrations: [Double] = (0..<16).map { 0.1 * pow(10_000, Double($0) / 15) }
         /// How many of the best samples ``MixtureSolver/automatic`` polishes with projected gradient.
         public var automaticStarts = 4
+        /// Seed of the samples ``automatic`` draws for its extra starts (or its sampling fallback).
+        public var seed: UInt64 = 0
 
         public init() {}
     }
@@ -151,11 +153,11 @@ public struct MixtureSolver: Sendable, Equatable, CustomStringConvertible {
             return line
         }
         guard model.gradient(region.centre) != nil else {
-            var sampled = try Self.dirichletSampling(model, in: region, samples: 100_000, topK: 128, seed: 0, options: options)
+            var sampled = try Self.dirichletSampling(model, in: region, samples: 100_000, topK: 128, seed: options.seed, options: options)
             sampled.solver = "automatic: \(sampled.solver) (the model has no gradient)"
             return sampled
         }
-        let starts = [region.centre] + Self.bestSamples(model, in: region, samples: 4096, count: options.automaticStarts, seed: 0, options: options)
+        let starts = [region.centre] + Self.bestSamples(model, in: region, samples: 4096, count: options.automaticStarts, seed: options.seed, options: options)
         let options = self.options
         let runs = ParallelMap.map(count: starts.count) { i in
             Result { try Self.projectedGradient(model, in: region, from: starts[i], options: options) }
