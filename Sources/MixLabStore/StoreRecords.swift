@@ -145,6 +145,13 @@ public struct ExpiredLease: Sendable, Equatable {
     public var attempt: Int
     /// `queued` (retried) or `failed` (out of attempts).
     public var newState: RunState
+
+    public init(run: RunID, worker: WorkerID, attempt: Int, newState: RunState) {
+        self.run = run
+        self.worker = worker
+        self.attempt = attempt
+        self.newState = newState
+    }
 }
 
 /// One per-domain held-out loss reported by a trainer.
@@ -186,6 +193,11 @@ public struct EvalIngest: Sendable, Equatable {
     public var inserted: Int
     /// Points already stored (a replay), left untouched.
     public var duplicates: Int
+
+    public init(inserted: Int, duplicates: Int) {
+        self.inserted = inserted
+        self.duplicates = duplicates
+    }
 }
 
 /// How the holder of a lease says its run ended.

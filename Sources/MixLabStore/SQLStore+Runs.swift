@@ -1,0 +1,273 @@
+import Foundation
+public import MixLabCore
+
+extension SQLStore {
+    static let leased = "('assigned', 'running')"
+
+    public func runs(in sweep: SweepID) async throws -> [RunRecord] {
+        try await backend.execute("SELECT * FROM runs WHERE sweep_id = $1 ORDER BY run_index", [.text(sweep.rawValue)]).map(Self.runRecord)
+    }
+
+    public func run(_ id: RunID) async throws -> RunRecord? {
+        try await backend.execute("SELECT * FROM runs WHERE id = $1", [.text(id.rawValue)]).first.map(Self.runRecord)
+    }
+
+    public func claimRun(_ request: ClaimRequest) async throws -> (run: RunRecord, lease: Lease)? {
+        let now = self.now, dialect = self.dialect
+        let seconds = Self.seconds(request.leaseDuration)
+        let row: SQLRow? = try await backend.transaction { db in
+            let claimed = try await db.execute(
+                """
+                UPDATE runs SET state = 'assigned', lease_owner = $1, lease_token = lease_token + 1,
+                                lease_expires_at = \(now) + $4, updated_at = \(now)
+                WHERE state = 'queued' AND id = (
+                    SELECT r.id FROM runs r JOIN sweeps s ON s.id = r.sweep_id
+                    WHERE r.state = 'queued' AND s.state = 'active' AND r.gpus <= $2 AND r.cpus <= $3
+                      AND (s.max_concurrent IS NULL
+                           OR (SELECT COUNT(*) FROM runs a WHERE a.sweep_id = s.id AND a.state IN \(Self.leased)) < s.max_concurrent)
+                    ORDER BY s.priority DESC, s.created_at, s.id, r.run_index
+                    LIMIT 1 \(dialect.skipLocked))
+                RETURNING *
+                """,
+                [.text(request.worker.rawValue), .integer(Int64(request.freeGPUs)), .integer(Int64(request.freeCPUs)), .real(seconds)])
+            guard let row = claimed.first else { return nil }
+            _ = try await db.execute(
+                """
+                INSERT INTO run_attempts (run_id, attempt, lease_token, worker_id, host, started_at)
+                VALUES ($1, $2, $3, $4, $5, \(now))
+                """,
+                [row["id"], row["attempt"], row["lease_token"], .text(request.worker.rawValue), .text(request.host)])
+            return row
+        }
+        guard let row else { return nil }
+        let record = try Self.runRecord(row)
+        guard let lease = record.lease else { throw StoreError(.connection, "claimed run \(record.id) came back without a lease") }
+        return (record, lease)
+    }
+
+    public func renewLease(run: RunID, worker: WorkerID, token: Int64, duration: Duration) async throws -> LeaseRenewal {
+        let rows = try await backend.execute(
+            """
+            UPDATE runs SET lease_expires_at = \(now) + $4, updated_at = \(now)
+            WHERE id = $1 AND lease_owner = $2 AND lease_token = $3 AND state IN \(Self.leased) AND lease_expires_at > \(now)
+            RETURNING lease_expires_at
+            """,
+            [.text(run.rawValue), .text(worker.rawValue), .integer(token), .real(Self.seconds(duration))])
+        guard let expiry = rows.first else { return .lost }
+        return .renewed(expiresAt: Date(timeIntervalSince1970: try expiry.double("lease_expires_at")))
+    }
+
+    public func markRunning(run: RunID, worker: WorkerID, token: Int64) async throws {
+        let rows = try await backend.execute(
+            """
+            UPDATE runs SET state = 'running', updated_at = \(now)
+            WHERE id = $1 AND lease_owner = $2 AND lease_token = $3 AND state IN \(Self.leased)
+            RETURNING id
+            """, [.text(run.rawValue), .text(worker.rawValue), .integer(token)])
+        if rows.isEmpty { throw try await refusal(run: run, token: token) }
+    }
+
+    public func expireLeases() async throws -> [ExpiredLease] {
+        let now = self.now, dialect = self.dialect
+        let expired: [ExpiredLease] = try await backend.transaction { db in
+            let due = try await db.execute(
+                """
+                SELECT r.id, r.lease_owner, r.lease_token, r.attempt, r.sweep_id FROM runs r
+                WHERE r.state IN \(Self.leased) AND r.lease_expires_at <= \(now) \(dialect.forUpdate)
+                """, [])
+            var result: [ExpiredLease] = []
+            var sweeps = Set<String>()
+            for lease in due {
+                let updated = try await db.execute(
+                    """
+                    UPDATE runs SET state = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'queued' END,
+                                    attempt = CASE WHEN attempt >= max_attempts THEN attempt ELSE attempt + 1 END,
+                                    lease_owner = NULL, lease_expires_at = NULL, last_failure = 'lost', updated_at = \(now)
+                    WHERE id = $1 AND lease_token = $2 AND state IN \(Self.leased)
+                    RETURNING state
+                    """, [lease["id"], lease["lease_token"]])
+                guard let state = updated.first else { continue }
+                _ = try await db.execute(
+                    "UPDATE run_attempts SET ended_at = \(now), outcome = 'lost', cause = 'lost' WHERE run_id = $1 AND lease_token = $2",
+                    [lease["id"], lease["lease_token"]])
+                result.append(ExpiredLease(
+                    run: RunID(try lease.string("id")), worker: WorkerID(try lease.string("lease_owner")), attempt: try lease.int("attempt"),
+                    newState: RunState(rawValue: try state.string("state")) ?? .queued))
+                sweeps.insert(try lease.string("sweep_id"))
+            }
+            for sweep in sweeps { try await Self.completeSweepIfDone(sweep, db: db, now: now) }
+            return result
+        }
+        return expired
+    }
+
+    public func reportEvals(_ report: EvalReport) async throws -> EvalIngest {
+        for point in report.points {
+            guard point.loss.isFinite, point.loss >= 0, point.loss <= EvalPoint.maximumLoss else {
+                throw StoreError(.invalidEval, "run \(report.run) step \(point.step) domain \(point.domain): loss \(point.loss) is not a finite value in [0, \(EvalPoint.maximumLoss)]")
+            }
+            guard point.step >= 0, point.tokens >= 0 else {
+                throw StoreError(.invalidEval, "run \(report.run) step \(point.step): steps and tokens must be non-negative")
+            }
+        }
+        let dialect = self.dialect
+        do {
+            return try await backend.transaction { db in
+                let rows = try await db.execute(
+                    """
+                    SELECT r.state, r.lease_owner, r.lease_token, r.attempt, s.eval_domains_json
+                    FROM runs r JOIN sweeps s ON s.id = r.sweep_id WHERE r.id = $1 \(dialect.forShare)
+                    """, [.text(report.run.rawValue)])
+                guard let run = rows.first else { throw StoreError(.unknownRun, "no run \(report.run)") }
+                guard try run.int64("lease_token") == report.token, run["lease_owner"].string == report.worker.rawValue,
+                    [RunState.assigned, .running].contains(RunState(rawValue: try run.string("state")))
+                else {
+                    throw StoreError(.staleLease, "run \(report.run): token \(report.token) of \(report.worker) is not the current lease")
+                }
+                let domainList: [String] = try Self.decode(run.string("eval_domains_json"))
+                let domains = Set(domainList)
+                if let unknown = report.points.first(where: { !domains.contains($0.domain) }) {
+                    throw StoreError(.invalidEval, "run \(report.run): domain \"\(unknown.domain)\" is not an eval domain of its sweep (\(domains.sorted().joined(separator: ", ")))")
+                }
+                let inserted = try await Self.insertEvals(report, attempt: try run.int("attempt"), db: db, dialect: dialect)
+                return EvalIngest(inserted: inserted, duplicates: report.points.count - inserted)
+            }
+        } catch let error as StoreError where error.code == .staleLease {
+            countStaleReport()
+            throw error
+        }
+    }
+
+    static func insertEvals(_ report: EvalReport, attempt: Int, db: any SQLExecutor, dialect: SQLDialect) async throws -> Int {
+        guard !report.points.isEmpty else { return 0 }
+        switch dialect {
+        case .postgres:
+            return try await db.execute(
+                """
+                INSERT INTO evals (run_id, attempt, step, tokens, domain, loss)
+                SELECT $1, $2, * FROM UNNEST($3::int8[], $4::int8[], $5::text[], $6::float8[])
+                ON CONFLICT DO NOTHING RETURNING 1 AS inserted
+                """,
+                [
+                    .text(report.run.rawValue), .integer(Int64(attempt)), .integers(report.points.map(\.step)),
+                    .integers(report.points.map(\.tokens)), .texts(report.points.map(\.domain)), .reals(report.points.map(\.loss)),
+                ]
+            ).count
+        case .sqlite:
+            var inserted = 0
+            for chunk in stride(from: 0, to: report.points.count, by: 1000) {
+                let points = report.points[chunk..<min(chunk + 1000, report.points.count)]
+                var values: [String] = []
+                var binds: [SQLValue] = [.text(report.run.rawValue), .integer(Int64(attempt))]
+                for point in points {
+                    let base = binds.count
+                    values.append("($1, $2, $\(base + 1), $\(base + 2), $\(base + 3), $\(base + 4))")
+                    binds += [.integer(point.step), .integer(point.tokens), .text(point.domain), .real(point.loss)]
+                }
+                inserted += try await db.execute(
+                    """
+                    INSERT INTO evals (run_id, attempt, step, tokens, domain, loss) VALUES \(values.joined(separator: ", "))
+                    ON CONFLICT DO NOTHING RETURNING 1 AS inserted
+                    """, binds
+                ).count
+            }
+            return inserted
+        }
+    }
+
+    public func completeRun(_ completion: RunCompletion) async throws -> RunRecord {
+        let now = self.now, dialect = self.dialect
+        let row: SQLRow = try await backend.transaction { db in
+            guard let run = try await db.execute("SELECT * FROM runs r WHERE r.id = $1 \(dialect.forUpdate)", [.text(completion.run.rawValue)]).first
+            else { throw StoreError(.unknownRun, "no run \(completion.run)") }
+            guard try run.int64("lease_token") == completion.token else {
+                throw StoreError(.staleLease, "run \(completion.run): token \(completion.token) is not the current lease")
+            }
+            let state = RunState(rawValue: try run.string("state"))
+            guard [RunState.assigned, .running].contains(state), run["lease_owner"].string == completion.worker.rawValue else {
+                // A repeated completion of the attempt that already ended returns that outcome.
+                let attempt = try await db.execute(
+                    "SELECT outcome FROM run_attempts WHERE run_id = $1 AND lease_token = $2", [.text(completion.run.rawValue), .integer(completion.token)])
+                if let outcome = attempt.first?["outcome"].string, outcome != "lost" { return run }
+                throw StoreError(.staleLease, "run \(completion.run): the lease with token \(completion.token) was lost")
+            }
+            let (newState, cause, exitCode, signal): (RunState, FailureCause?, Int32?, Int32?)
+            switch completion.outcome {
+            case .succeeded:
+                (newState, cause, exitCode, signal) = (.succeeded, nil, 0, nil)
+            case .failed(let failure, let code, let sig):
+                let attemptsLeft = try run.int("attempt") < run.int("max_attempts")
+                let next: RunState = failure == .cancelled ? .cancelled : (attemptsLeft ? .queued : .failed)
+                (newState, cause, exitCode, signal) = (next, failure, code, sig)
+            }
+            let updated = try await db.execute(
+                """
+                UPDATE runs SET state = $2, attempt = CASE WHEN $2 = 'queued' THEN attempt + 1 ELSE attempt END,
+                                lease_owner = CASE WHEN $2 = 'queued' THEN NULL ELSE lease_owner END,
+                                lease_expires_at = NULL, last_failure = $3, updated_at = \(now)
+                WHERE id = $1 RETURNING *
+                """, [.text(completion.run.rawValue), .text(newState.rawValue), cause.map { .text($0.rawValue) } ?? .null])
+            _ = try await db.execute(
+                """
+                UPDATE run_attempts SET ended_at = \(now), outcome = $3, cause = $4, exit_code = $5, signal = $6, log_tail = $7
+                WHERE run_id = $1 AND lease_token = $2
+                """,
+                [
+                    .text(completion.run.rawValue), .integer(completion.token), .text(cause == nil ? "succeeded" : "failed"),
+                    cause.map { .text($0.rawValue) } ?? .null, exitCode.map { .integer(Int64($0)) } ?? .null,
+                    signal.map { .integer(Int64($0)) } ?? .null, completion.logTail.map(SQLValue.text) ?? .null,
+                ])
+            try await Self.completeSweepIfDone(try run.string("sweep_id"), db: db, now: now)
+            return updated[0]
+        }
+        return try Self.runRecord(row)
+    }
+
+    public func evals(in sweep: SweepID) async throws -> [EvalRecord] {
+        try await backend.execute(
+            """
+            SELECT e.run_id, e.attempt, e.step, e.tokens, e.domain, e.loss FROM evals e JOIN runs r ON r.id = e.run_id
+            WHERE r.sweep_id = $1 ORDER BY r.run_index, e.attempt, e.step, e.domain
+            """, [.text(sweep.rawValue)]
+        ).map {
+            EvalRecord(
+                run: RunID(try $0.string("run_id")), attempt: try $0.int("attempt"), step: try $0.int64("step"),
+                tokens: try $0.int64("tokens"), domain: try $0.string("domain"), loss: try $0.double("loss"))
+        }
+    }
+
+    /// Why an operation on a lease was refused: the run does not exist, or the token is stale.
+    private func refusal(run: RunID, token: Int64) async throws -> StoreError {
+        guard try await self.run(run) != nil else { return StoreError(.unknownRun, "no run \(run)") }
+        return StoreError(.staleLease, "run \(run): token \(token) is not the current lease")
+    }
+
+    static func completeSweepIfDone(_ sweep: String, db: any SQLExecutor, now: String) async throws {
+        _ = try await db.execute(
+            """
+            UPDATE sweeps SET state = 'completed', updated_at = \(now)
+            WHERE id = $1 AND state = 'active'
+              AND NOT EXISTS (SELECT 1 FROM runs WHERE sweep_id = $1 AND state NOT IN ('succeeded', 'failed', 'cancelled'))
+            """, [.text(sweep)])
+    }
+
+    static func runRecord(_ row: SQLRow) throws -> RunRecord {
+        let id = RunID(try row.string("id"))
+        let state = RunState(rawValue: try row.string("state")) ?? .queued
+        var lease: Lease?
+        if [.assigned, .running].contains(state), let owner = row["lease_owner"].string, let expiry = row["lease_expires_at"].double {
+            lease = Lease(
+                run: id, worker: WorkerID(owner), attempt: try row.int("attempt"), token: try row.int64("lease_token"),
+                expiresAt: Date(timeIntervalSince1970: expiry))
+        }
+        return RunRecord(
+            id: id, sweep: SweepID(try row.string("sweep_id")), index: try row.int("run_index"), shares: try decode(row.string("shares_json")),
+            budgetJSON: try row.string("budget_json"), gpus: try row.int("gpus"), cpus: try row.int("cpus"), state: state,
+            attempt: try row.int("attempt"), maxAttempts: try row.int("max_attempts"), lease: lease,
+            lastFailure: row["last_failure"].string.flatMap(FailureCause.init(rawValue:)))
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+    }
+}
