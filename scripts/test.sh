@@ -3,5 +3,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
+# The store tests start a throwaway PostgreSQL cluster; install the server if this machine lacks it.
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && apt-get install -y -qq postgresql >/dev/null
+    else
+        echo "PostgreSQL is needed by the store tests: apt-get install -y postgresql (or set MIXLAB_TEST_DATABASE_URL)" >&2
+    fi
+fi
 swift build --build-tests
 swift test --skip-build
