@@ -38,14 +38,15 @@ let package = Package(
         .executableTarget(
             name: "mixlab",
             dependencies: [
-                "MixLabCore", "MixingLaws", "MixLabAnalysis",
+                "MixLabCore", "MixingLaws", "MixLabAnalysis", "MixLabStore",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "MixLabCoreTests", dependencies: ["MixLabCore"]),
         .testTarget(name: "MixingLawsTests", dependencies: ["MixingLaws"], resources: [.copy("Fixtures")],
                     swiftSettings: optimisedMath),
-        .testTarget(name: "MixLabStoreTests", dependencies: ["MixLabStore", "MixLabCore", "MixLabTestSupport"]),
+        .testTarget(name: "MixLabStoreTests", dependencies: ["MixLabStore", "MixLabCore", "MixLabAnalysis", "MixLabTestSupport"]),
         .testTarget(name: "MixLabAnalysisTests", dependencies: ["MixLabAnalysis", "MixLabCore", "MixingLaws", "mixlab"]),
     ],
     swiftLanguageModes: [.v6]

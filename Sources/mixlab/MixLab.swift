@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MixLabCore
 import MixingLaws
+import MixLabStore
 
 @main
 struct MixLab: AsyncParsableCommand {
@@ -9,7 +10,7 @@ struct MixLab: AsyncParsableCommand {
         commandName: "mixlab",
         abstract: "Run data-mixing proxy sweeps, fit mixing laws and recommend the mixture for the full run.",
         version: "0.1.0",
-        subcommands: [Fit.self, MixtureCommand.self, Bench.self])
+        subcommands: [Fit.self, MixtureCommand.self, Export.self, Database.self, Bench.self])
 
     /// Every failure caused by input (a bad flag, file, column or value) prints one line and exits
     /// with status 2; help and version exit 0.
@@ -23,6 +24,9 @@ struct MixLab: AsyncParsableCommand {
             }
         } catch let error as MixLabInputError {
             fail("error: \(error.description)")
+        } catch let error as StoreError {
+            // A store that cannot be reached is a failure (1); an unknown sweep is bad input (2).
+            fail("error: \(error.description)", status: [.unknownSweep, .invalidURL].contains(error.code) ? 2 : 1)
         } catch let error as LawFitError {
             fail("error: \(error.description)")
         } catch {
@@ -31,9 +35,9 @@ struct MixLab: AsyncParsableCommand {
         }
     }
 
-    static func fail(_ message: String) -> Never {
+    static func fail(_ message: String, status: Int32 = 2) -> Never {
         FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
-        Foundation.exit(2)
+        Foundation.exit(status)
     }
 
     static func warn(_ message: String) {

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import MixLabCore
+import MixLabStore
+
+extension MixLab {
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a sweep's ratios.csv, metrics.csv (joined on run id, readable by `mixlab fit`) and evals.csv.")
+
+        @Argument(help: "The sweep id.") var sweep: String
+        @Option(help: "sqlite:///path/to/mixlab.db or postgres://user[:password]@host[:port]/db") var database: String
+        @Option(help: "Output format: csv.") var format: String = "csv"
+        @Option(help: "Folder to write into (created if missing).") var out: String = "."
+
+        func run() async throws {
+            guard format == "csv" else {
+                throw MixLabInputError(field: "--format \(format)", problem: "is not supported by export", fix: "use --format csv")
+            }
+            let url = try storeURL(database)
+            let id = SweepID(sweep)
+            let export = try await SQLStore.with(url) { store in try await SweepExport.make(sweep: id, from: store) }
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            for table in [export.ratios, export.metrics, export.evals] {
+                let path = (out as NSString).appendingPathComponent(table.source)
+                try table.rendered().write(toFile: path, atomically: true, encoding: .utf8)
+                print(path)
+            }
+            if !export.skippedRuns.isEmpty {
+                MixLab.warn("\(export.skippedRuns.count) run(s) left out of ratios/metrics (not succeeded or missing evals): "
+                    + export.skippedRuns.prefix(5).map(\.rawValue).joined(separator: ", "))
+            }
+        }
+    }
+}
