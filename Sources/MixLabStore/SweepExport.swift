@@ -13,7 +13,7 @@ public struct SweepExport: Sendable {
 
     /// Reads the sweep from `store`.
     public static func make(sweep id: SweepID, from store: any MixLabStore) async throws -> SweepExport {
-        guard let sweep = try await store.sweep(id) else { throw StoreError(.unknownSweep, "no sweep \(id); list them with `mixlab sweep ls`") }
+        guard let sweep = try await store.sweep(id) else { throw StoreError(.unknownSweep, "no sweep \(id) in this database; check the sweep id and --database") }
         let runs = try await store.runs(in: id)
         let evals = try await store.evals(in: id)
         var final: [RunID: [String: (step: Int64, loss: Double)]] = [:]
