@@ -111,6 +111,13 @@ extension SQLStore {
             }
         }
         let dialect = self.dialect
+        if dialect == .postgres, let domains = cachedEvalDomains(of: report.run) {
+            try Self.checkDomains(report, domains)
+            // One round trip: the lease check and the insert in one statement. Nothing inserted
+            // means a replay or a stale lease; the checked path below tells which.
+            let inserted = try await Self.insertEvalsUnderLease(report, db: backend)
+            if inserted > 0 { return EvalIngest(inserted: inserted, duplicates: report.points.count - inserted) }
+        }
         do {
             return try await backend.transaction { db in
                 let rows = try await db.execute(
@@ -126,9 +133,8 @@ extension SQLStore {
                 }
                 let domainList: [String] = try Self.decode(run.string("eval_domains_json"))
                 let domains = Set(domainList)
-                if let unknown = report.points.first(where: { !domains.contains($0.domain) }) {
-                    throw StoreError(.invalidEval, "run \(report.run): domain \"\(unknown.domain)\" is not an eval domain of its sweep (\(domains.sorted().joined(separator: ", ")))")
-                }
+                self.cacheEvalDomains(domains, of: report.run)
+                try Self.checkDomains(report, domains)
                 let inserted = try await Self.insertEvals(report, attempt: try run.int("attempt"), db: db, dialect: dialect)
                 return EvalIngest(inserted: inserted, duplicates: report.points.count - inserted)
             }
@@ -136,6 +142,31 @@ extension SQLStore {
             countStaleReport()
             throw error
         }
+    }
+
+    static func checkDomains(_ report: EvalReport, _ domains: Set<String>) throws {
+        if let unknown = report.points.first(where: { !domains.contains($0.domain) }) {
+            throw StoreError(.invalidEval, "run \(report.run): domain \"\(unknown.domain)\" is not an eval domain of its sweep (\(domains.sorted().joined(separator: ", ")))")
+        }
+    }
+
+    /// PostgreSQL: inserts the points only while the reporter holds the run's current lease.
+    static func insertEvalsUnderLease(_ report: EvalReport, db: any SQLExecutor) async throws -> Int {
+        try await db.execute(
+            """
+            WITH lease AS (
+                SELECT r.attempt FROM runs r
+                WHERE r.id = $1 AND r.lease_token = $2 AND r.lease_owner = $3 AND r.state IN \(leased) FOR SHARE OF r)
+            INSERT INTO evals (run_id, attempt, step, tokens, domain, loss)
+            SELECT $1, lease.attempt, u.step, u.tokens, u.domain, u.loss
+            FROM lease, UNNEST($4::int8[], $5::int8[], $6::text[], $7::float8[]) AS u(step, tokens, domain, loss)
+            ON CONFLICT DO NOTHING RETURNING 1 AS inserted
+            """,
+            [
+                .text(report.run.rawValue), .integer(report.token), .text(report.worker.rawValue), .integers(report.points.map(\.step)),
+                .integers(report.points.map(\.tokens)), .texts(report.points.map(\.domain)), .reals(report.points.map(\.loss)),
+            ]
+        ).count
     }
 
     static func insertEvals(_ report: EvalReport, attempt: Int, db: any SQLExecutor, dialect: SQLDialect) async throws -> Int {

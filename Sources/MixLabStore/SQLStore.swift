@@ -12,6 +12,9 @@ public final class SQLStore: MixLabStore {
     let backend: any SQLBackend
     let logger: Logger
     private let staleReports = Mutex(0)
+    /// Eval domains by run (they never change once a sweep exists), so the PostgreSQL ingest path
+    /// can validate a batch without reading the sweep.
+    private let evalDomainsByRun = Mutex<[RunID: Set<String>]>([:])
 
     init(backend: any SQLBackend, logger: Logger) {
         self.backend = backend
@@ -24,6 +27,10 @@ public final class SQLStore: MixLabStore {
     public func staleReportCount() async -> Int { staleReports.withLock { $0 } }
 
     func countStaleReport() { staleReports.withLock { $0 += 1 } }
+
+    func cachedEvalDomains(of run: RunID) -> Set<String>? { evalDomainsByRun.withLock { $0[run] } }
+
+    func cacheEvalDomains(_ domains: Set<String>, of run: RunID) { evalDomainsByRun.withLock { $0[run] = domains } }
 
     // MARK: Migrations
 
