@@ -26,19 +26,34 @@ extension MixLab {
                     field: "--fixtures \(fixtures)", problem: "holds no dcpt_synthetic.json",
                     fix: "run from the repository root or point --fixtures at Tests/MixingLawsTests/Fixtures")
             }
+            var measurements: [FitBenchmark.Measurement] = []
             for parallel in [false, true] {
                 for measurement in try FitBenchmark.run(fixtures: directory, parallel: parallel) {
                     print(measurement.jsonLine)
+                    measurements.append(measurement)
                 }
             }
             if scipy {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = ["python3", "Benchmarks/scipy_fit_bench.py"]
-                try process.run()
-                process.waitUntilExit()
-                guard process.terminationStatus == 0 else { throw ExitCode(process.terminationStatus) }
+                let output = try runScipy()
+                print(output, terminator: output.hasSuffix("\n") ? "" : "\n")
+                measurements += FitBenchmark.scipyMeasurements(jsonLines: output)
             }
+            print("")
+            print(FitBenchmark.table(measurements))
+        }
+
+        /// Runs the scipy side after the Swift fits (never concurrently) and returns its stdout.
+        func runScipy() throws -> String {
+            let process = Process()
+            let output = Pipe()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", "Benchmarks/scipy_fit_bench.py"]
+            process.standardOutput = output
+            try process.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { throw ExitCode(process.terminationStatus) }
+            return String(decoding: data, as: UTF8.self)
         }
     }
 
