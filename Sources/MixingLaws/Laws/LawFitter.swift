@@ -83,9 +83,13 @@ public struct LawFitter: Sendable {
         let candidates = Array((starts ?? law.startingPoints(encodedFeatures: encoded, losses: data.losses)).prefix(options.polishCount))
         guard !candidates.isEmpty else { throw LawFitError("the law produced no starting points for these data") }
         let optimizer = BoundedLBFGS(options: options.optimizer)
-        let results = ParallelMap.map(count: candidates.count, parallel: options.parallel) { index in
-            optimizer.minimize(from: candidates[index], in: law.bounds) { theta, gradient in
-                objective.scaledValue(theta, gradient: &gradient)
+        let parallel = options.parallel
+        let results = ParallelMap.map(count: candidates.count, parallel: parallel) { index in
+            // Each parallel start reads its own copy of the rows: threads sharing one array buffer
+            // contend on its reference count, which made two cores slower than one.
+            let own = parallel ? objective.withPrivateFeatures() : objective
+            return optimizer.minimize(from: candidates[index], in: law.bounds) { theta, gradient in
+                own.scaledValue(theta, gradient: &gradient)
             }
         }
         var best: BoundedLBFGS.Result?
@@ -123,6 +127,13 @@ struct HuberObjective<Law: ParametricLaw>: Sendable {
     }
 
     func unscaled(_ value: Double) -> Double { value / scale }
+
+    /// The same objective over freshly allocated copies of the feature and target arrays.
+    func withPrivateFeatures() -> HuberObjective {
+        HuberObjective(
+            law: law, encodedFeatures: encodedFeatures.withUnsafeBufferPointer { Array($0) },
+            targets: targets.withUnsafeBufferPointer { Array($0) }, huber: huber)
+    }
 
     func scaledValue(_ theta: [Double], gradient: inout [Double]) -> Double {
         for i in gradient.indices { gradient[i] = 0 }
