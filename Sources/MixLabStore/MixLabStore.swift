@@ -53,4 +53,22 @@ public protocol MixLabStore: Sendable {
     func recommendations(in sweep: SweepID) async throws -> [RecommendationRecord]
     /// Appends to the audit trail.
     func recordEvent(sweep: SweepID?, run: RunID?, kind: String, detail: String) async throws
+
+    /// Records a worker's (re)connection; keeps its quarantine state and failure count.
+    func registerWorker(_ registration: WorkerRegistration) async throws
+    /// Stamps the worker's last heartbeat with the database clock.
+    func touchWorker(_ id: WorkerID) async throws
+    /// Counts a finished attempt against the worker: a success resets the run of failures, the
+    /// `limit`-th failure in a row quarantines it. Returns the updated worker.
+    func recordWorkerResult(_ id: WorkerID, succeeded: Bool, quarantineAfter limit: Int) async throws -> WorkerRecord?
+    func setWorkerQuarantined(_ id: WorkerID, _ quarantined: Bool) async throws -> WorkerRecord
+    func workers() async throws -> [WorkerRecord]
+    func worker(_ id: WorkerID) async throws -> WorkerRecord?
+    /// Every live lease a worker holds.
+    func leases(of worker: WorkerID) async throws -> [Lease]
+    /// Cancels every unfinished run and the sweep; returns the leases that were live.
+    func cancelSweep(_ id: SweepID) async throws -> [Lease]
+    /// Re-queues failed (and optionally cancelled) runs with a fresh allowance of attempts.
+    func retryRuns(in id: SweepID, includeCancelled: Bool) async throws -> Int
+    func attempts(of run: RunID) async throws -> [AttemptRecord]
 }

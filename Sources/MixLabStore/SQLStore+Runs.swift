@@ -227,7 +227,7 @@ extension SQLStore {
             case .succeeded:
                 (newState, cause, exitCode, signal) = (.succeeded, nil, 0, nil)
             case .failed(let failure, let code, let sig):
-                let attemptsLeft = try run.int("attempt") < run.int("max_attempts")
+                let attemptsLeft = try run.int("attempt") < run.int("max_attempts") && completion.retryable
                 let next: RunState = failure == .cancelled ? .cancelled : (attemptsLeft ? .queued : .failed)
                 (newState, cause, exitCode, signal) = (next, failure, code, sig)
             }

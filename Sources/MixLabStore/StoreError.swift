@@ -5,7 +5,7 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What went wrong; extensible.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
-            case staleLease, unknownRun, unknownSweep, invalidEval, invalidSweep, schemaTooNew, connection, invalidURL
+            case staleLease, unknownRun, unknownSweep, invalidEval, invalidSweep, schemaTooNew, connection, invalidURL, unknownWorker
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -14,6 +14,7 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let staleLease = Code(.staleLease)
         public static let unknownRun = Code(.unknownRun)
         public static let unknownSweep = Code(.unknownSweep)
+        public static let unknownWorker = Code(.unknownWorker)
         /// A loss, step or domain in an eval report is not acceptable.
         public static let invalidEval = Code(.invalidEval)
         /// A new sweep's fields are inconsistent (shares per run, duplicate index, ...).

@@ -213,13 +213,17 @@ public struct RunCompletion: Sendable, Equatable {
     public var outcome: Outcome
     /// The last lines of the trainer's log (for failures).
     public var logTail: String?
+    /// Whether a failure may be retried when attempts are left (false: the sweep's retry policy
+    /// rules it out, e.g. an exit code not in `retry_on_exit_codes` or a CUDA OOM in the log).
+    public var retryable: Bool
 
-    public init(run: RunID, worker: WorkerID, token: Int64, outcome: Outcome, logTail: String? = nil) {
+    public init(run: RunID, worker: WorkerID, token: Int64, outcome: Outcome, logTail: String? = nil, retryable: Bool = true) {
         self.run = run
         self.worker = worker
         self.token = token
         self.outcome = outcome
         self.logTail = logTail
+        self.retryable = retryable
     }
 }
 

@@ -1,0 +1,78 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Logging
+public import MixLabStore
+import MixLabTransport
+public import ServiceLifecycle
+
+/// The coordinator daemon as ServiceLifecycle services: the gRPC server, the scheduler and the
+/// lease sweeper, sharing one ``Coordinator``. Runs until SIGTERM/SIGINT, then stops accepting,
+/// lets in-flight calls finish and exits; every acknowledged state is already in the store.
+public struct CoordinatorDaemon: Sendable {
+    public let coordinator: Coordinator
+    let server: GRPCServer<HTTP2ServerTransport.Posix>
+
+    public init(store: any MixLabStore, configuration: CoordinatorConfiguration, logger: Logger) {
+        coordinator = Coordinator(store: store, configuration: configuration, logger: logger)
+        server = GRPCServer(
+            transport: MixLabTLS.serverTransport(host: configuration.host, port: configuration.port, materials: configuration.tls),
+            services: [WorkerSessionService(coordinator: coordinator), AdminService(coordinator: coordinator)])
+    }
+
+    /// The services in start order (shutdown runs in reverse).
+    public var services: [any Service] {
+        [SchedulerService(coordinator: coordinator), LeaseExpiryService(coordinator: coordinator), GRPCServerService(server: server)]
+    }
+
+    /// The bound port, once the server listens (useful with port 0).
+    public func listeningPort() async throws -> Int? {
+        try await server.listeningAddress?.ipv4?.port
+    }
+}
+
+/// Runs a `GRPCServer` as a ServiceLifecycle service with graceful shutdown.
+struct GRPCServerService<Transport: ServerTransport>: Service {
+    let server: GRPCServer<Transport>
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await server.serve()
+        } onGracefulShutdown: {
+            server.beginGracefulShutdown()
+        }
+    }
+}
+
+/// Wakes on demand (new worker, finished run, submitted sweep) or every `scheduleInterval`, and
+/// hands queued runs to workers with free slots.
+struct SchedulerService: Service {
+    let coordinator: Coordinator
+
+    func run() async throws {
+        let interval = coordinator.configuration.scheduleInterval
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: interval)
+                    coordinator.wakeScheduler()
+                }
+            }
+            for await _ in coordinator.wakeupStream.cancelOnGracefulShutdown() {
+                await coordinator.schedulePass()
+            }
+            group.cancelAll()
+        }
+    }
+}
+
+/// Looks for expired leases every `expiryInterval`, judged on the database clock.
+struct LeaseExpiryService: Service {
+    let coordinator: Coordinator
+
+    func run() async throws {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            await coordinator.expireLeases()
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: coordinator.configuration.expiryInterval) }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import MixLabCore
+
+/// What the coordinator needs from a sweep's resolved spec to run and judge its attempts:
+/// the trainer command and environment, data paths, limits and the retry policy.
+struct SweepRuntime: Sendable {
+    var domains: [String]
+    var domainPaths: [String: String]
+    var evalDomains: [String]
+    var command: [String]
+    var environment: [String: String]
+    var timeLimitSeconds: Double
+    var noReportTimeoutSeconds: Double
+    var killGraceSeconds: Double
+    /// nil: any failure is retried while attempts are left.
+    var retryOnExitCodes: Set<Int32>?
+    /// A failure whose log tail matches one of these is not retried (e.g. CUDA out of memory).
+    var noRetryLogPatterns: [String]
+    var seed: Int64
+    var laws: [String]
+    /// Target eval domain → weight, for fits and the recommended mixture.
+    var objective: [String: Double]
+
+    /// Whether a failed attempt may be retried under this sweep's policy.
+    func allowsRetry(cause: FailureCause, exitCode: Int32?, logTail: String) -> Bool {
+        if cause == .cancelled { return false }
+        if let codes = retryOnExitCodes, cause == .exitCode {
+            guard let exitCode, codes.contains(exitCode) else { return false }
+        }
+        for pattern in noRetryLogPatterns {
+            if let regex = try? NSRegularExpression(pattern: pattern),
+                regex.firstMatch(in: logTail, range: NSRange(logTail.startIndex..., in: logTail)) != nil
+            {
+                return false
+            }
+        }
+        return true
+    }
+}

@@ -1,0 +1,76 @@
+public import GRPCCore
+public import GRPCNIOTransportHTTP2
+public import MixLabPKI
+import NIOCore
+import NIOSSL
+
+/// Builds the gRPC transports MixLab speaks: HTTP/2 over mutually authenticated TLS 1.3, trusting
+/// only the MixLab CA. There is no plaintext mode.
+///
+/// grpc-swift-nio-transport hard-codes TLS 1.2 as the minimum version, so the server adds a
+/// ``TLSVersionGuard`` to every accepted connection that closes it when the handshake settled on
+/// anything older than TLS 1.3.
+public enum MixLabTLS {
+    /// The coordinator's listening transport: client certificates are required and must chain to
+    /// the CA; a client certificate's host name is not checked (workers roam).
+    public static func serverTransport(
+        host: String, port: Int, materials: TLSMaterials
+    ) -> HTTP2ServerTransport.Posix {
+        var config = HTTP2ServerTransport.Posix.Config.defaults
+        config.channelDebuggingCallbacks.onAcceptTCPConnection = { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(TLSVersionGuard())
+            }
+        }
+        config.connection.maxIdleTime = nil
+        return HTTP2ServerTransport.Posix(
+            address: .ipv4(host: host, port: port),
+            transportSecurity: .mTLS(
+                certificateChain: [.bytes(Array(materials.certificatePEM.utf8), format: .pem)],
+                privateKey: .bytes(Array(materials.privateKeyPEM.utf8), format: .pem)
+            ) { tls in
+                tls.trustRoots = .certificates([.bytes(Array(materials.caPEM.utf8), format: .pem)])
+                tls.clientCertificateVerification = .noHostnameVerification
+            },
+            config: config)
+    }
+
+    /// A client transport to the coordinator at `host:port`, presenting `materials`' certificate
+    /// and verifying the coordinator's certificate (including its host name) against the CA.
+    public static func clientTransport(
+        host: String, port: Int, materials: TLSMaterials
+    ) throws -> HTTP2ClientTransport.Posix {
+        let target: any ResolvableTarget =
+            host.contains(":") || host.split(separator: ".").allSatisfy({ UInt8($0) != nil })
+            ? ResolvableTargets.IPv4(host: host, port: port) : ResolvableTargets.DNS(host: host, port: port)
+        var config = HTTP2ClientTransport.Posix.Config.defaults
+        config.backoff = .init(initial: .milliseconds(200), max: .seconds(5), multiplier: 1.6, jitter: 0.2)
+        return try HTTP2ClientTransport.Posix(
+            target: target,
+            transportSecurity: .mTLS(
+                certificateChain: [.bytes(Array(materials.certificatePEM.utf8), format: .pem)],
+                privateKey: .bytes(Array(materials.privateKeyPEM.utf8), format: .pem)
+            ) { tls in
+                tls.trustRoots = .certificates([.bytes(Array(materials.caPEM.utf8), format: .pem)])
+                tls.serverCertificateVerification = .fullVerification
+            },
+            config: config)
+    }
+}
+
+/// Closes a server connection whose TLS handshake negotiated a version older than TLS 1.3.
+final class TLSVersionGuard: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event {
+            let version = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self).tlsVersion
+            if version != .tlsv13 {
+                context.close(promise: nil)
+                return
+            }
+            context.pipeline.syncOperations.removeHandler(self, promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+}

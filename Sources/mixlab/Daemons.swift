@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MixLabCoordinator
+import MixLabCore
+import MixLabPKI
+import MixLabStore
+import MixLabWorker
+import ServiceLifecycle
+
+extension MixLab {
+    struct CoordinatorCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "coordinator",
+            abstract: "Run the coordinator daemon: schedules proxy runs onto workers over mutual TLS and records results.")
+
+        @Option(help: "Address to listen on, HOST:PORT (port 0 picks one and prints it).") var listen: String = "0.0.0.0:7443"
+        @Option(help: "sqlite:PATH (default store) or postgres://user[:password]@host[:port]/db (env MIXLAB_DATABASE).")
+        var database: String?
+        @Option(help: "CA certificate.") var ca: String
+        @Option(help: "Coordinator certificate (role coordinator).") var cert: String
+        @Option(help: "Coordinator key (mode 0600).") var key: String
+        @Option(help: "Seconds a lease lasts without a heartbeat.") var leaseSeconds: Double = 30
+        @Option(help: "Seconds between worker heartbeats.") var heartbeatSeconds: Double = 5
+        @Option(help: "Quarantine a worker after this many failed attempts in a row.") var quarantineAfter: Int = 5
+
+        func run() async throws {
+            let (host, port) = try parseAddress(listen, field: "--listen")
+            guard leaseSeconds > 0, heartbeatSeconds > 0, heartbeatSeconds < leaseSeconds else {
+                throw MixLabInputError(
+                    field: "--heartbeat-seconds \(heartbeatSeconds)", problem: "must be positive and shorter than --lease-seconds \(leaseSeconds)",
+                    fix: "use a heartbeat of at most a third of the lease")
+            }
+            guard quarantineAfter >= 1 else {
+                throw MixLabInputError(field: "--quarantine-after", problem: "must be at least 1", fix: "pass e.g. --quarantine-after 5")
+            }
+            let databaseText = database ?? ProcessInfo.processInfo.environment["MIXLAB_DATABASE"] ?? "sqlite:mixlab.db"
+            let url = try storeURL(databaseText)
+            let materials = try await TLSMaterials.load(TLSFiles(caPath: ca, certificatePath: cert, keyPath: key), expectedRole: .coordinator)
+            var logger = Logger(label: "mixlab.coordinator")
+            logger.logLevel = .info
+            var configuration = CoordinatorConfiguration(host: host, port: port, databaseURL: databaseText, tls: materials)
+            configuration.leaseDuration = .milliseconds(Int64(leaseSeconds * 1000))
+            configuration.heartbeatInterval = .milliseconds(Int64(heartbeatSeconds * 1000))
+            configuration.expiryInterval = .milliseconds(Int64(max(0.2, min(2, leaseSeconds / 5)) * 1000))
+            configuration.quarantineAfter = quarantineAfter
+            try await SQLStore.with(url, logger: logger) { store in
+                let applied = try await store.migrate()
+                if !applied.isEmpty { logger.info("migrated the store", metadata: ["mixlab.versions": "\(applied)"]) }
+                let daemon = CoordinatorDaemon(store: store, configuration: configuration, logger: logger)
+                let group = ServiceGroup(
+                    configuration: .init(services: daemon.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    tasks.addTask { try await group.run() }
+                    tasks.addTask {
+                        if let bound = try await daemon.listeningPort() {
+                            print("mixlab coordinator listening on \(host):\(bound) (store \(url))")
+                            fflush(stdout)
+                        }
+                    }
+                    try await tasks.waitForAll()
+                }
+            }
+        }
+    }
+
+    struct WorkerCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "worker", abstract: "Run a worker daemon: runs assigned proxy runs as subprocesses on its CPU/GPU slots.")
+
+        @Option(help: "Coordinator address HOST:PORT.") var coordinator: String
+        @Option(help: "CA certificate.") var ca: String
+        @Option(help: "Worker certificate (role worker; its name is the worker id).") var cert: String
+        @Option(help: "Worker key (mode 0600).") var key: String
+        @Option(help: "CPU slots: runs asking for `cpus: n` take n of them.") var cpuSlots: Int = 1
+        @Option(help: "GPU ids this worker may use, comma-separated (e.g. 0,1).") var gpus: String = ""
+        @Option(help: "Directory for attempt logs, control sockets and the report outbox.") var workDir: String = "mixlab-worker"
+        @Option(help: "On SIGTERM: finish (let running runs end) or hand-back (stop them; they are re-queued).")
+        var drain: String = "finish"
+        @Option(help: "Host name reported to the coordinator.") var host: String = ProcessInfo.processInfo.hostName
+
+        func run() async throws {
+            let (coordinatorHost, coordinatorPort) = try parseAddress(coordinator, field: "--coordinator")
+            guard cpuSlots >= 0 else {
+                throw MixLabInputError(field: "--cpu-slots \(cpuSlots)", problem: "is negative", fix: "pass the number of runs this box may run at once")
+            }
+            var gpuIDs: [Int] = []
+            for part in gpus.split(separator: ",") {
+                guard let id = Int(part.trimmingCharacters(in: .whitespaces)), id >= 0 else {
+                    throw MixLabInputError(field: "--gpus \(gpus)", problem: "\(part) is not a GPU id", fix: "list ids like --gpus 0,1")
+                }
+                gpuIDs.append(id)
+            }
+            guard cpuSlots > 0 || !gpuIDs.isEmpty else {
+                throw MixLabInputError(field: "--cpu-slots", problem: "the worker offers no slots", fix: "pass --cpu-slots N and/or --gpus IDS")
+            }
+            guard let policy = WorkerConfiguration.DrainPolicy(rawValue: drain) else {
+                throw MixLabInputError(field: "--drain \(drain)", problem: "is not a drain policy", fix: "use finish or hand-back")
+            }
+            let materials = try await TLSMaterials.load(TLSFiles(caPath: ca, certificatePath: cert, keyPath: key), expectedRole: .worker)
+            let directory = URL(fileURLWithPath: workDir).standardizedFileURL.path
+            var configuration = WorkerConfiguration(
+                coordinatorHost: coordinatorHost, coordinatorPort: coordinatorPort, tls: materials, cpuSlots: cpuSlots, gpuIDs: gpuIDs,
+                workDirectory: directory, host: host)
+            configuration.drain = policy
+            var logger = Logger(label: "mixlab.worker")
+            logger.logLevel = .info
+            logger[metadataKey: "mixlab.worker"] = "\(materials.identity.name)"
+            let agent = try WorkerAgent(configuration: configuration, logger: logger)
+            let group = ServiceGroup(configuration: .init(services: [agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+        }
+    }
+}

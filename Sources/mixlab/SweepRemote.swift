@@ -1,0 +1,237 @@
+import ArgumentParser
+import Foundation
+import GRPCCore
+import MixLabCore
+import MixLabRPC
+
+/// Prints a JSON value with sorted keys.
+func printJSON(_ value: Any) {
+    let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])) ?? Data("null".utf8)
+    print(String(decoding: data, as: UTF8.self))
+}
+
+extension Mixlab_V1_SweepStatus {
+    func count(_ state: String) -> Int { Int(counts.first { $0.state == state }?.count ?? 0) }
+
+    /// `running` counts runs leased to a worker (assigned or running), as users read it.
+    var jsonObject: [String: Any] {
+        [
+            "id": sweepID, "name": name, "state": state, "priority": Int(priority), "total": Int(totalRuns),
+            "counts": [
+                "queued": count("queued"), "assigned": count("assigned"), "running": count("assigned") + count("running"),
+                "succeeded": count("succeeded"), "failed": count("failed"), "cancelled": count("cancelled"),
+            ],
+            "domains": domains,
+            "workers": workers.map { ["id": $0.workerID, "seconds_since_heartbeat": $0.secondsSinceHeartbeat, "running": Int($0.running)] },
+        ]
+    }
+
+    var finished: Int { count("succeeded") + count("failed") + count("cancelled") }
+
+    var line: String {
+        "\(sweepID)  \(name)  \(state)  \(finished)/\(totalRuns) done (queued \(count("queued")), running \(count("assigned") + count("running")), succeeded \(count("succeeded")), failed \(count("failed")), cancelled \(count("cancelled")))"
+    }
+}
+
+extension MixLab {
+    struct SweepSubmit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "submit", abstract: "Submit a sweep spec (YAML) to the coordinator; prints the sweep id.")
+
+        @Argument(help: "The sweep spec file.") var file: String
+        @Option(help: "Idempotency key: submitting again with it returns the first sweep (default: the spec's hash).")
+        var key: String?
+        @Flag(help: "Print every run's exact command and environment instead of submitting.") var dryRun = false
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var client: ClientOptions
+
+        func run() async throws {
+            let text = try readSpecText(file)
+            let plan = try planSweep(text: text, source: file)
+            if dryRun {
+                try printDryRun(plan, json: json)
+                return
+            }
+            let clientKey = key ?? plan.specHash
+            let response = try await client.withAdmin { admin in
+                try await admin.submitSweep(.with { $0.specYaml = text; $0.clientKey = clientKey })
+            }
+            if json {
+                printJSON(["id": response.sweepID, "created": response.created, "runs": Int(response.runs)])
+            } else {
+                print(response.sweepID)
+                if !response.created { MixLab.warn("this spec was already submitted (key \(clientKey)); returned the existing sweep") }
+            }
+        }
+    }
+
+    struct SweepList: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "ls", abstract: "List sweeps.")
+        @OptionGroup var format: ListingFormat
+        @OptionGroup var client: ClientOptions
+
+        func run() async throws {
+            let sweeps = try await client.withAdmin { try await $0.listSweeps(.init()).sweeps }
+            if format.json {
+                printJSON(sweeps.map(\.jsonObject))
+            } else if format.csv {
+                print("id,name,state,total,queued,running,succeeded,failed,cancelled")
+                for s in sweeps {
+                    print([s.sweepID, s.name, s.state, "\(s.totalRuns)", "\(s.count("queued"))", "\(s.count("assigned") + s.count("running"))",
+                           "\(s.count("succeeded"))", "\(s.count("failed"))", "\(s.count("cancelled"))"].map(csvField).joined(separator: ","))
+                }
+            } else {
+                if sweeps.isEmpty { print("no sweeps") }
+                for sweep in sweeps { print(sweep.line) }
+            }
+        }
+    }
+
+    struct SweepShow: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a sweep's state and run counts.")
+        @Argument(help: "The sweep id.") var sweep: String
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var client: ClientOptions
+
+        func run() async throws {
+            let status = try await client.withAdmin { try await $0.getSweep(.with { $0.sweepID = sweep }) }
+            if json {
+                printJSON(status.jsonObject)
+            } else {
+                print(status.line)
+                for worker in status.workers {
+                    print("  worker \(worker.workerID): \(worker.running) running, heartbeat \(String(format: "%.1f", worker.secondsSinceHeartbeat)) s ago")
+                }
+            }
+        }
+    }
+
+    struct SweepWatch: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "watch", abstract: "Follow a sweep live: progress bar, counts by state, ETA and worker heartbeats.")
+        @Argument(help: "The sweep id.") var sweep: String
+        @Flag(help: "Print one JSON object per update.") var json = false
+        @OptionGroup var client: ClientOptions
+
+        func run() async throws {
+            let started = Date()
+            let interactive = isatty(STDOUT_FILENO) == 1 && !json
+            let final = try await client.withAdmin { admin in
+                try await admin.watchSweep(.with { $0.sweepID = sweep }) { response in
+                    var last: Mixlab_V1_SweepStatus?
+                    var firstFinished: Int?
+                    for try await status in response.messages {
+                        last = status
+                        if json {
+                            let data = try JSONSerialization.data(withJSONObject: status.jsonObject, options: [.sortedKeys])
+                            print(String(decoding: data, as: UTF8.self))
+                        } else {
+                            if firstFinished == nil { firstFinished = status.finished }
+                            let text = progressText(status, since: started, firstFinished: firstFinished ?? 0)
+                            print(interactive ? "\u{1B}[2K\r" + text.replacingOccurrences(of: "\n", with: " | ") : text, terminator: interactive ? "" : "\n")
+                        }
+                        fflush(stdout)
+                    }
+                    return last
+                }
+            }
+            if interactive { print("") }
+            if let final, !json { print("sweep \(final.sweepID) is \(final.state)") }
+        }
+
+        func progressText(_ status: Mixlab_V1_SweepStatus, since start: Date, firstFinished: Int) -> String {
+            let total = max(Int(status.totalRuns), 1)
+            let done = status.finished
+            let width = 30
+            let filled = done * width / total
+            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+            let elapsed = Date().timeIntervalSince(start)
+            var eta = "ETA --"
+            if done > firstFinished, elapsed > 0 {
+                let rate = Double(done - firstFinished) / elapsed
+                eta = "ETA \(Int((Double(total - done) / rate).rounded())) s"
+            }
+            let beats = status.workers.map { "\($0.workerID) \(String(format: "%.0f", $0.secondsSinceHeartbeat))s" }.joined(separator: ", ")
+            return "[\(bar)] \(done)/\(status.totalRuns)  queued \(status.count("queued")) running \(status.count("assigned") + status.count("running")) ok \(status.count("succeeded")) failed \(status.count("failed")) cancelled \(status.count("cancelled"))  \(eta)  heartbeats: \(beats.isEmpty ? "no workers" : beats)"
+        }
+    }
+
+    struct SweepPause: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "pause", abstract: "Start no new runs of a sweep (running runs finish).")
+        @Argument(help: "The sweep id.") var sweep: String
+        @OptionGroup var client: ClientOptions
+        func run() async throws { print(try await client.withAdmin { try await $0.pauseSweep(.with { $0.sweepID = sweep }) }.line) }
+    }
+
+    struct SweepResume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "resume", abstract: "Resume a paused sweep.")
+        @Argument(help: "The sweep id.") var sweep: String
+        @OptionGroup var client: ClientOptions
+        func run() async throws { print(try await client.withAdmin { try await $0.resumeSweep(.with { $0.sweepID = sweep }) }.line) }
+    }
+
+    struct SweepCancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "cancel", abstract: "Cancel a sweep: queued runs are dropped, running ones are stopped (whole process group).")
+        @Argument(help: "The sweep id.") var sweep: String
+        @OptionGroup var client: ClientOptions
+        func run() async throws { print(try await client.withAdmin { try await $0.cancelSweep(.with { $0.sweepID = sweep }) }.line) }
+    }
+
+    struct SweepRetry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "retry", abstract: "Re-queue a sweep's failed runs with a fresh allowance of attempts.")
+        @Argument(help: "The sweep id.") var sweep: String
+        @Flag(help: "Only failed runs (the default); without it pass --all to include cancelled runs.") var failed = false
+        @Flag(help: "Failed and cancelled runs.") var all = false
+        @OptionGroup var client: ClientOptions
+        func run() async throws {
+            let response = try await client.withAdmin { admin in
+                try await admin.retryRuns(.with { $0.sweepID = sweep; $0.failedOnly = !all })
+            }
+            print("re-queued \(response.requeued) runs")
+        }
+    }
+
+    struct SweepFits: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "fits", abstract: "Print the law fits stored for a completed sweep (JSON).")
+        @Argument(help: "The sweep id.") var sweep: String
+        @OptionGroup var client: ClientOptions
+        func run() async throws {
+            let reports = try await client.withAdmin { try await $0.getFits(.with { $0.sweepID = sweep }).fitReportsJson }
+            print("[" + reports.joined(separator: ",\n") + "]")
+        }
+    }
+
+    struct SweepMixture: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "mixture", abstract: "Print the recommended mixture of a completed sweep.")
+        @Argument(help: "The sweep id.") var sweep: String
+        @Option(help: "Law whose recommendation to print (default: the sweep's first).") var law: String?
+        @Option(help: "Output: yaml, json, csv.") var format: String = "yaml"
+        @OptionGroup var client: ClientOptions
+        func run() async throws {
+            guard ["yaml", "json", "csv"].contains(format) else {
+                throw MixLabInputError(field: "--format \(format)", problem: "is not an output format", fix: "use yaml, json or csv")
+            }
+            let response = try await client.withAdmin { admin in
+                try await admin.getMixture(.with { $0.sweepID = sweep; $0.law = law ?? "" })
+            }
+            let shares = response.mixture.sorted { $0.key < $1.key }
+            switch format {
+            case "json": print(response.reportJson)
+            case "csv":
+                print("domain,share")
+                for (domain, share) in shares { print("\(domain),\(share)") }
+            default:
+                print("law: \(response.law)")
+                print("predicted_loss: \(response.predictedLoss)")
+                print("mixture:")
+                for (domain, share) in shares { print("  \(domain): \(share)") }
+            }
+        }
+    }
+}
+
+func csvField(_ text: String) -> String {
+    text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+}
