@@ -40,6 +40,16 @@ public enum MixLabTLS {
     public static func clientTransport(
         host: String, port: Int, materials: TLSMaterials
     ) throws -> HTTP2ClientTransport.Posix {
+        try clientTransport(
+            host: host, port: port, caPEM: materials.caPEM, certificatePEM: materials.certificatePEM,
+            privateKeyPEM: materials.privateKeyPEM)
+    }
+
+    /// A client transport from PEM text, unchecked: for tools and tests that need to present a
+    /// certificate ``TLSMaterials`` would refuse (`certificatePEM` nil presents none).
+    public static func clientTransport(
+        host: String, port: Int, caPEM: String, certificatePEM: String?, privateKeyPEM: String?
+    ) throws -> HTTP2ClientTransport.Posix {
         let target: any ResolvableTarget =
             host.contains(":") || host.split(separator: ".").allSatisfy({ UInt8($0) != nil })
             ? ResolvableTargets.IPv4(host: host, port: port) : ResolvableTargets.DNS(host: host, port: port)
@@ -47,13 +57,12 @@ public enum MixLabTLS {
         config.backoff = .init(initial: .milliseconds(200), max: .seconds(5), multiplier: 1.6, jitter: 0.2)
         return try HTTP2ClientTransport.Posix(
             target: target,
-            transportSecurity: .mTLS(
-                certificateChain: [.bytes(Array(materials.certificatePEM.utf8), format: .pem)],
-                privateKey: .bytes(Array(materials.privateKeyPEM.utf8), format: .pem)
-            ) { tls in
-                tls.trustRoots = .certificates([.bytes(Array(materials.caPEM.utf8), format: .pem)])
-                tls.serverCertificateVerification = .fullVerification
-            },
+            transportSecurity: .tls(
+                .init(
+                    certificateChain: certificatePEM.map { [.bytes(Array($0.utf8), format: .pem)] } ?? [],
+                    privateKey: privateKeyPEM.map { .bytes(Array($0.utf8), format: .pem) },
+                    serverCertificateVerification: .fullVerification,
+                    trustRoots: .certificates([.bytes(Array(caPEM.utf8), format: .pem)]))),
             config: config)
     }
 }

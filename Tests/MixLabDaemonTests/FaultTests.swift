@@ -1,0 +1,115 @@
+import Foundation
+import MixLabCore
+import MixLabStore
+import MixLabTestSupport
+import Testing
+
+/// Crashes on either side delay a sweep but never corrupt it: every run finishes exactly once.
+@Suite(.serialized) struct FaultTests {
+    static func store<T: Sendable>(_ cluster: LoopbackCluster, _ body: @Sendable (SQLStore) async throws -> T) async throws -> T {
+        try await SQLStore.with(try StoreURL(parsing: cluster.databaseURL)) { try await body($0) }
+    }
+
+    /// Waits until some run of the sweep is running on `worker`.
+    static func waitForRunningRun(_ cluster: LoopbackCluster, sweep: String, on worker: String) async throws -> String {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            let runs = try await store(cluster) { try await $0.runs(in: SweepID(sweep)) }
+            if let run = runs.first(where: { $0.state == .running && $0.lease?.worker.rawValue == worker }) { return run.id.rawValue }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw PostgresTestCluster.ClusterError("no run started on \(worker)\n\(cluster.diagnostics)")
+    }
+
+    @Test func killedWorkerRunIsRetriedElsewhereAndSucceedsOnce() async throws {
+        let cluster = try LoopbackCluster(leaseSeconds: 3, workerNames: ["worker-1", "worker-2"])
+        try cluster.write("trainer.py", scriptedTrainer)
+        try await cluster.startCoordinator()
+        try cluster.startWorker("worker-1", cpuSlots: 1)
+        let spec = try cluster.write(
+            "sweep.yaml", sweepSpec(name: "kill-worker", runs: 4, cluster: cluster, env: ["TRAINER_SLEEP": "1.5", "TRAINER_STEPS": "3"]))
+        let id = try #require(try await cluster.cliJSON(["sweep", "submit", spec])["id"] as? String)
+        let victim = try await Self.waitForRunningRun(cluster, sweep: id, on: "worker-1")
+        try await cluster.killWorker("worker-1")
+        try cluster.startWorker("worker-2", cpuSlots: 2)
+
+        let status = try await cluster.waitForSweep(id)
+        #expect((status["counts"] as? [String: Int])?["succeeded"] == 4, "\(status)\n\(cluster.diagnostics)")
+        let (run, attempts, evals) = try await Self.store(cluster) { store in
+            (try await store.run(RunID(victim)), try await store.attempts(of: RunID(victim)), try await store.evals(in: SweepID(id)))
+        }
+        #expect(run?.state == .succeeded)
+        #expect(attempts.count == 2, "the killed attempt and the retry: \(attempts)")
+        #expect(attempts.first?.outcome == "lost" || attempts.first?.cause == .lost, "\(attempts)")
+        #expect(attempts.last?.worker.rawValue == "worker-2")
+        #expect(attempts.filter { $0.outcome == "succeeded" }.count == 1)
+        let finalAttemptEvals = evals.filter { $0.run.rawValue == victim && $0.attempt == run?.attempt }
+        #expect(finalAttemptEvals.count == 9)
+    }
+
+    @Test func restartedCoordinatorKeepsTheSweepAndReattachesRunningRuns() async throws {
+        let cluster = try LoopbackCluster(leaseSeconds: 6, workerNames: ["worker-1", "worker-2"])
+        try cluster.write("trainer.py", scriptedTrainer)
+        try await cluster.startCoordinator()
+        try cluster.startWorker("worker-1", cpuSlots: 2)
+        try cluster.startWorker("worker-2", cpuSlots: 2)
+        let spec = try cluster.write(
+            "sweep.yaml", sweepSpec(name: "kill-coordinator", runs: 8, cluster: cluster, env: ["TRAINER_SLEEP": "1.0", "TRAINER_STEPS": "4"]))
+        let id = try #require(try await cluster.cliJSON(["sweep", "submit", spec])["id"] as? String)
+        let survivor = try await Self.waitForRunningRun(cluster, sweep: id, on: "worker-1")
+        try await cluster.killCoordinator()
+        try await Task.sleep(for: .seconds(1))
+        try await cluster.startCoordinator()
+
+        let status = try await cluster.waitForSweep(id)
+        #expect((status["counts"] as? [String: Int])?["succeeded"] == 8, "\(status)\n\(cluster.diagnostics)")
+        let (attempts, evals) = try await Self.store(cluster) { store in
+            (try await store.attempts(of: RunID(survivor)), try await store.evals(in: SweepID(id)))
+        }
+        #expect(attempts.count == 1, "the run that was running during the restart was reattached, not restarted: \(attempts)")
+        #expect(evals.count == 8 * 4 * 3, "no duplicate or missing evals: \(evals.count)")
+        #expect(Set(evals.map { "\($0.run)|\($0.attempt)|\($0.step)|\($0.domain)" }).count == evals.count)
+    }
+
+    @Test func cancelKillsTheWholeProcessGroup() async throws {
+        let cluster = try LoopbackCluster(leaseSeconds: 4, workerNames: ["worker-1"])
+        try cluster.write("trainer.py", scriptedTrainer)
+        let pids = cluster.directory + "/pids"
+        try FileManager.default.createDirectory(atPath: pids, withIntermediateDirectories: true)
+        try await cluster.startCoordinator()
+        try cluster.startWorker("worker-1", cpuSlots: 2)
+        let spec = try cluster.write(
+            "sweep.yaml",
+            sweepSpec(name: "cancel", runs: 3, cluster: cluster, env: ["TRAINER_SLEEP": "30", "TRAINER_STEPS": "5", "TRAINER_PID_DIR": pids]))
+        let id = try #require(try await cluster.cliJSON(["sweep", "submit", spec])["id"] as? String)
+        _ = try await Self.waitForRunningRun(cluster, sweep: id, on: "worker-1")
+        // Wait for both trainers to have written their pid files.
+        var recorded: [pid_t] = []
+        let deadline = ContinuousClock.now + .seconds(60)
+        while recorded.count < 4, ContinuousClock.now < deadline {
+            recorded = ((try? FileManager.default.contentsOfDirectory(atPath: pids)) ?? []).flatMap { name in
+                ((try? String(contentsOfFile: "\(pids)/\(name)", encoding: .utf8)) ?? "").split(whereSeparator: \.isWhitespace).compactMap { pid_t($0) }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(recorded.count == 4, "two trainers, each with a grandchild: \(recorded)\n\(cluster.diagnostics)")
+        let cancel = try await cluster.cli(["sweep", "cancel", id])
+        #expect(cancel.status == 0, "\(cancel.output)")
+
+        let gone = ContinuousClock.now + .seconds(30)
+        var survivors = recorded
+        while !survivors.isEmpty, ContinuousClock.now < gone {
+            survivors = recorded.filter { kill($0, 0) == 0 && !Self.isZombie($0) }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(survivors.isEmpty, "processes left after cancel: \(survivors)")
+        let status = try await cluster.cliJSON(["sweep", "show", id])
+        #expect(status["state"] as? String == "cancelled")
+        #expect((status["counts"] as? [String: Int])?["cancelled"] == 3)
+    }
+
+    static func isZombie(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+        return stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("Z") ?? false
+    }
+}
