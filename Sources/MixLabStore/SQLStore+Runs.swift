@@ -15,7 +15,8 @@ extension SQLStore {
     public func claimRun(_ request: ClaimRequest) async throws -> (run: RunRecord, lease: Lease)? {
         let now = self.now, dialect = self.dialect
         let seconds = Self.seconds(request.leaseDuration)
-        let row: SQLRow? = try await backend.transaction { db in
+        let claimID = UUID().uuidString
+        let row: SQLRow? = try await backend.transaction(ifCommitUnknown: Self.claimCommitted(claimID)) { db in
             let claimed = try await db.execute(
                 """
                 UPDATE runs SET state = 'assigned', lease_owner = $1, lease_token = lease_token + 1,
@@ -33,16 +34,31 @@ extension SQLStore {
             guard let row = claimed.first else { return nil }
             _ = try await db.execute(
                 """
-                INSERT INTO run_attempts (run_id, attempt, lease_token, worker_id, host, started_at)
-                VALUES ($1, $2, $3, $4, $5, \(now))
+                INSERT INTO run_attempts (run_id, attempt, lease_token, worker_id, host, started_at, claim_id)
+                VALUES ($1, $2, $3, $4, $5, \(now), $6)
                 """,
-                [row["id"], row["attempt"], row["lease_token"], .text(request.worker.rawValue), .text(request.host)])
+                [row["id"], row["attempt"], row["lease_token"], .text(request.worker.rawValue), .text(request.host), .text(claimID)])
             return row
         }
         guard let row else { return nil }
         let record = try Self.runRecord(row)
         guard let lease = record.lease else { throw StoreError(.connection, "claimed run \(record.id) came back without a lease") }
         return (record, lease)
+    }
+
+    /// After a lost COMMIT, whether the claim with this id committed: its run while that lease
+    /// is still current, no run when it committed but the lease has since ended, or nil when it
+    /// never committed (so claiming again cannot take a second run).
+    static func claimCommitted(_ claimID: String) -> CommitUncertainty<SQLRow?> {
+        .check { db in
+            let rows = try await db.execute(
+                """
+                SELECT r.*, (r.lease_token = a.lease_token AND r.state IN \(leased)) AS still_leased
+                FROM run_attempts a JOIN runs r ON r.id = a.run_id WHERE a.claim_id = $1
+                """, [.text(claimID)])
+            guard let row = rows.first else { return nil }
+            return row["still_leased"] == .integer(1) ? .some(row) : .some(nil)
+        }
     }
 
     public func renewLease(run: RunID, worker: WorkerID, token: Int64, duration: Duration) async throws -> LeaseRenewal {

@@ -107,6 +107,14 @@ CREATE TABLE events (
     created_at DOUBLE PRECISION NOT NULL
 );
 """#),
+        (2, "0002_claim_ids.sql", #"""
+-- MixLab store, version 2. Every claim carries a random id, written with its attempt row, so a
+-- claimer whose connection dropped before it heard the outcome can ask whether its claim committed
+-- instead of claiming a second run.
+
+ALTER TABLE run_attempts ADD COLUMN claim_id TEXT;
+CREATE UNIQUE INDEX run_attempts_claim ON run_attempts (claim_id);
+"""#),
     ]
     static let sqlite: [(version: Int, name: String, sql: String)] = [
         (1, "0001_init.sql", #"""
@@ -212,6 +220,14 @@ CREATE TABLE events (
     detail     TEXT NOT NULL,
     created_at REAL NOT NULL
 );
+"""#),
+        (2, "0002_claim_ids.sql", #"""
+-- MixLab store, version 2. Every claim carries a random id, written with its attempt row, so a
+-- claimer whose connection dropped before it heard the outcome can ask whether its claim committed
+-- instead of claiming a second run.
+
+ALTER TABLE run_attempts ADD COLUMN claim_id TEXT;
+CREATE UNIQUE INDEX run_attempts_claim ON run_attempts (claim_id);
 """#),
     ]
 }
