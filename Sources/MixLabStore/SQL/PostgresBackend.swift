@@ -104,12 +104,27 @@ final class PostgresBackend: SQLBackend {
         }
     }
 
-    private struct ConnectionExecutor: SQLExecutor {
+    /// The executor a PostgreSQL transaction body gets: one connection, which can also COPY.
+    struct ConnectionExecutor: SQLExecutor {
         let connection: PostgresConnection
         let logger: Logger
 
         func execute(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
             try await PostgresBackend.decode(connection.query(PostgresBackend.query(sql, binds), logger: logger).get().rows)
+        }
+
+        /// Runs a statement and returns how many rows it affected (from the command tag, so a large
+        /// INSERT sends no rows back).
+        func executeCountingRows(_ sql: String, _ binds: [SQLValue]) async throws -> Int {
+            try await connection.query(PostgresBackend.query(sql, binds), logger: logger).get().metadata.rows ?? 0
+        }
+
+        /// `COPY table (columns) FROM STDIN` with `text` in COPY's text format (tab-separated, one
+        /// row a line, backslash escapes).
+        func copy(into table: String, columns: [String], text: String) async throws {
+            try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
+                try await writer.write(ByteBuffer(string: text))
+            }
         }
     }
 
