@@ -13,10 +13,69 @@ extension SQLStore {
     }
 
     public func claimRun(_ request: ClaimRequest) async throws -> (run: RunRecord, lease: Lease)? {
-        let now = self.now, dialect = self.dialect
-        let seconds = Self.seconds(request.leaseDuration)
-        let claimID = UUID().uuidString
-        let row: SQLRow? = try await backend.transaction(ifCommitUnknown: Self.claimCommitted(claimID)) { db in
+        for _ in 0..<8 {
+            let claimID = UUID().uuidString
+            let binds: [SQLValue] = [
+                .text(request.worker.rawValue), .integer(Int64(request.freeGPUs)), .integer(Int64(request.freeCPUs)),
+                .real(Self.seconds(request.leaseDuration)), .text(request.host), .text(claimID),
+            ]
+            let rows: [SQLRow]
+            switch dialect {
+            case .postgres:
+                rows = try await backend.execute(Self.postgresClaim, binds, ifCommitUnknown: Self.claimCommitted(claimID))
+            case .sqlite:
+                rows = try await sqliteClaim(binds)
+            }
+            guard let row = rows.first else { return nil }
+            guard row["id"] != .null else {
+                // A capped sweep filled up between finding a run and taking its slot: look again.
+                if try row.int("candidates") > 0 { continue }
+                return nil
+            }
+            let record = try Self.runRecord(row)
+            guard let lease = record.lease else { throw StoreError(.connection, "claimed run \(record.id) came back without a lease") }
+            return (record, lease)
+        }
+        return nil
+    }
+
+    /// PostgreSQL: the whole claim in one statement (one round trip, autocommit). Sweeps are
+    /// visited in priority order and each one's first queued run is taken from the partial index,
+    /// skipping rows other claimers hold; a capped sweep's slot is taken in its row, where the row
+    /// lock makes concurrent claimers re-check the cap; the attempt row carries the claim id.
+    /// `candidates` tells a lost race for a slot (1, no run) from an empty queue (0).
+    static let postgresClaim = """
+        WITH candidate AS (
+            SELECT r.id, r.sweep_id, s.max_concurrent
+            FROM (SELECT id, max_concurrent, leased_runs FROM sweeps WHERE state = 'active'
+                  ORDER BY priority DESC, created_at, id) s
+            CROSS JOIN LATERAL (
+                SELECT r.id, r.sweep_id FROM runs r
+                WHERE r.sweep_id = s.id AND r.state = 'queued' AND r.gpus <= $2 AND r.cpus <= $3
+                ORDER BY r.run_index LIMIT 1 FOR UPDATE OF r SKIP LOCKED) r
+            WHERE s.max_concurrent IS NULL OR s.leased_runs < s.max_concurrent
+            LIMIT 1),
+        slot AS (
+            UPDATE sweeps s SET leased_runs = s.leased_runs + 1 FROM candidate c
+            WHERE s.id = c.sweep_id AND s.max_concurrent IS NOT NULL AND s.leased_runs < s.max_concurrent
+            RETURNING s.id),
+        claimed AS (
+            UPDATE runs r SET state = 'assigned', lease_owner = $1, lease_token = r.lease_token + 1,
+                              lease_expires_at = \(SQLDialect.postgres.now) + $4, updated_at = \(SQLDialect.postgres.now)
+            FROM candidate c
+            WHERE r.id = c.id AND (c.max_concurrent IS NULL OR EXISTS (SELECT 1 FROM slot))
+            RETURNING r.*),
+        attempt AS (
+            INSERT INTO run_attempts (run_id, attempt, lease_token, worker_id, host, started_at, claim_id)
+            SELECT id, attempt, lease_token, $1, $5, \(SQLDialect.postgres.now), $6 FROM claimed)
+        SELECT (SELECT COUNT(*) FROM candidate) AS candidates, claimed.* FROM (SELECT 1) AS one LEFT JOIN claimed ON TRUE
+        """
+
+    /// SQLite (one writer at a time, so no locks to skip): the same steps as statements of one
+    /// transaction.
+    private func sqliteClaim(_ binds: [SQLValue]) async throws -> [SQLRow] {
+        let now = self.now
+        return try await backend.transaction { db in
             let claimed = try await db.execute(
                 """
                 UPDATE runs SET state = 'assigned', lease_owner = $1, lease_token = lease_token + 1,
@@ -24,41 +83,42 @@ extension SQLStore {
                 WHERE state = 'queued' AND id = (
                     SELECT r.id FROM runs r JOIN sweeps s ON s.id = r.sweep_id
                     WHERE r.state = 'queued' AND s.state = 'active' AND r.gpus <= $2 AND r.cpus <= $3
-                      AND (s.max_concurrent IS NULL
-                           OR (SELECT COUNT(*) FROM runs a WHERE a.sweep_id = s.id AND a.state IN \(Self.leased)) < s.max_concurrent)
+                      AND (s.max_concurrent IS NULL OR s.leased_runs < s.max_concurrent)
                     ORDER BY s.priority DESC, s.created_at, s.id, r.run_index
-                    LIMIT 1 \(dialect.skipLocked))
+                    LIMIT 1)
                 RETURNING *
-                """,
-                [.text(request.worker.rawValue), .integer(Int64(request.freeGPUs)), .integer(Int64(request.freeCPUs)), .real(seconds)])
-            guard let row = claimed.first else { return nil }
+                """, Array(binds[0..<4]))
+            guard let row = claimed.first else { return [] }
+            _ = try await db.execute(
+                "UPDATE sweeps SET leased_runs = leased_runs + 1 WHERE id = $1 AND max_concurrent IS NOT NULL", [row["sweep_id"]])
             _ = try await db.execute(
                 """
                 INSERT INTO run_attempts (run_id, attempt, lease_token, worker_id, host, started_at, claim_id)
                 VALUES ($1, $2, $3, $4, $5, \(now), $6)
-                """,
-                [row["id"], row["attempt"], row["lease_token"], .text(request.worker.rawValue), .text(request.host), .text(claimID)])
-            return row
+                """, [row["id"], row["attempt"], row["lease_token"], binds[0], binds[4], binds[5]])
+            return [row]
         }
-        guard let row else { return nil }
-        let record = try Self.runRecord(row)
-        guard let lease = record.lease else { throw StoreError(.connection, "claimed run \(record.id) came back without a lease") }
-        return (record, lease)
     }
 
     /// After a lost COMMIT, whether the claim with this id committed: its run while that lease
-    /// is still current, no run when it committed but the lease has since ended, or nil when it
+    /// is still current, no rows when it committed but the lease has since ended, or nil when it
     /// never committed (so claiming again cannot take a second run).
-    static func claimCommitted(_ claimID: String) -> CommitUncertainty<SQLRow?> {
+    static func claimCommitted(_ claimID: String) -> CommitUncertainty<[SQLRow]> {
         .check { db in
             let rows = try await db.execute(
                 """
-                SELECT r.*, (r.lease_token = a.lease_token AND r.state IN \(leased)) AS still_leased
+                SELECT r.*, 1 AS candidates, (r.lease_token = a.lease_token AND r.state IN \(leased)) AS still_leased
                 FROM run_attempts a JOIN runs r ON r.id = a.run_id WHERE a.claim_id = $1
                 """, [.text(claimID)])
             guard let row = rows.first else { return nil }
-            return row["still_leased"] == .integer(1) ? .some(row) : .some(nil)
+            return row["still_leased"] == .integer(1) ? [row] : []
         }
+    }
+
+    /// A leased run of `sweep` ended its lease: give back its slot under the sweep's cap.
+    static func releaseSlot(sweep: SQLValue, db: any SQLExecutor) async throws {
+        _ = try await db.execute(
+            "UPDATE sweeps SET leased_runs = leased_runs - 1 WHERE id = $1 AND max_concurrent IS NOT NULL", [sweep])
     }
 
     public func renewLease(run: RunID, worker: WorkerID, token: Int64, duration: Duration) async throws -> LeaseRenewal {
@@ -106,6 +166,7 @@ extension SQLStore {
                 _ = try await db.execute(
                     "UPDATE run_attempts SET ended_at = \(now), outcome = 'lost', cause = 'lost' WHERE run_id = $1 AND lease_token = $2",
                     [lease["id"], lease["lease_token"]])
+                try await Self.releaseSlot(sweep: lease["sweep_id"], db: db)
                 result.append(ExpiredLease(
                     run: RunID(try lease.string("id")), worker: WorkerID(try lease.string("lease_owner")), attempt: try lease.int("attempt"),
                     newState: RunState(rawValue: try state.string("state")) ?? .queued))
@@ -340,6 +401,7 @@ extension SQLStore {
                     cause.map { .text($0.rawValue) } ?? .null, exitCode.map { .integer(Int64($0)) } ?? .null,
                     signal.map { .integer(Int64($0)) } ?? .null, completion.logTail.map(SQLValue.text) ?? .null,
                 ])
+            try await Self.releaseSlot(sweep: run["sweep_id"], db: db)
             try await Self.completeSweepIfDone(try run.string("sweep_id"), db: db, now: now)
             return updated[0]
         }
