@@ -13,9 +13,69 @@ extension SQLStore {
     }
 
     public func claimRun(_ request: ClaimRequest) async throws -> (run: RunRecord, lease: Lease)? {
-        let now = self.now, dialect = self.dialect
-        let seconds = Self.seconds(request.leaseDuration)
-        let row: SQLRow? = try await backend.transaction { db in
+        for _ in 0..<8 {
+            let claimID = UUID().uuidString
+            let binds: [SQLValue] = [
+                .text(request.worker.rawValue), .integer(Int64(request.freeGPUs)), .integer(Int64(request.freeCPUs)),
+                .real(Self.seconds(request.leaseDuration)), .text(request.host), .text(claimID),
+            ]
+            let rows: [SQLRow]
+            switch dialect {
+            case .postgres:
+                rows = try await backend.execute(Self.postgresClaim, binds, ifCommitUnknown: Self.claimCommitted(claimID))
+            case .sqlite:
+                rows = try await sqliteClaim(binds)
+            }
+            guard let row = rows.first else { return nil }
+            guard row["id"] != .null else {
+                // A capped sweep filled up between finding a run and taking its slot: look again.
+                if try row.int("candidates") > 0 { continue }
+                return nil
+            }
+            let record = try Self.runRecord(row)
+            guard let lease = record.lease else { throw StoreError(.connection, "claimed run \(record.id) came back without a lease") }
+            return (record, lease)
+        }
+        return nil
+    }
+
+    /// PostgreSQL: the whole claim in one statement (one round trip, autocommit). Sweeps are
+    /// visited in priority order and each one's first queued run is taken from the partial index,
+    /// skipping rows other claimers hold; a capped sweep's slot is taken in its row, where the row
+    /// lock makes concurrent claimers re-check the cap; the attempt row carries the claim id.
+    /// `candidates` tells a lost race for a slot (1, no run) from an empty queue (0).
+    static let postgresClaim = """
+        WITH candidate AS (
+            SELECT r.id, r.sweep_id, s.max_concurrent
+            FROM (SELECT id, max_concurrent, leased_runs FROM sweeps WHERE state = 'active'
+                  ORDER BY priority DESC, created_at, id) s
+            CROSS JOIN LATERAL (
+                SELECT r.id, r.sweep_id FROM runs r
+                WHERE r.sweep_id = s.id AND r.state = 'queued' AND r.gpus <= $2 AND r.cpus <= $3
+                ORDER BY r.run_index LIMIT 1 FOR UPDATE OF r SKIP LOCKED) r
+            WHERE s.max_concurrent IS NULL OR s.leased_runs < s.max_concurrent
+            LIMIT 1),
+        slot AS (
+            UPDATE sweeps s SET leased_runs = s.leased_runs + 1 FROM candidate c
+            WHERE s.id = c.sweep_id AND s.max_concurrent IS NOT NULL AND s.leased_runs < s.max_concurrent
+            RETURNING s.id),
+        claimed AS (
+            UPDATE runs r SET state = 'assigned', lease_owner = $1, lease_token = r.lease_token + 1,
+                              lease_expires_at = \(SQLDialect.postgres.now) + $4, updated_at = \(SQLDialect.postgres.now)
+            FROM candidate c
+            WHERE r.id = c.id AND (c.max_concurrent IS NULL OR EXISTS (SELECT 1 FROM slot))
+            RETURNING r.*),
+        attempt AS (
+            INSERT INTO run_attempts (run_id, attempt, lease_token, worker_id, host, started_at, claim_id)
+            SELECT id, attempt, lease_token, $1, $5, \(SQLDialect.postgres.now), $6 FROM claimed)
+        SELECT (SELECT COUNT(*) FROM candidate) AS candidates, claimed.* FROM (SELECT 1) AS one LEFT JOIN claimed ON TRUE
+        """
+
+    /// SQLite (one writer at a time, so no locks to skip): the same steps as statements of one
+    /// transaction.
+    private func sqliteClaim(_ binds: [SQLValue]) async throws -> [SQLRow] {
+        let now = self.now
+        return try await backend.transaction { db in
             let claimed = try await db.execute(
                 """
                 UPDATE runs SET state = 'assigned', lease_owner = $1, lease_token = lease_token + 1,
@@ -23,26 +83,42 @@ extension SQLStore {
                 WHERE state = 'queued' AND id = (
                     SELECT r.id FROM runs r JOIN sweeps s ON s.id = r.sweep_id
                     WHERE r.state = 'queued' AND s.state = 'active' AND r.gpus <= $2 AND r.cpus <= $3
-                      AND (s.max_concurrent IS NULL
-                           OR (SELECT COUNT(*) FROM runs a WHERE a.sweep_id = s.id AND a.state IN \(Self.leased)) < s.max_concurrent)
+                      AND (s.max_concurrent IS NULL OR s.leased_runs < s.max_concurrent)
                     ORDER BY s.priority DESC, s.created_at, s.id, r.run_index
-                    LIMIT 1 \(dialect.skipLocked))
+                    LIMIT 1)
                 RETURNING *
-                """,
-                [.text(request.worker.rawValue), .integer(Int64(request.freeGPUs)), .integer(Int64(request.freeCPUs)), .real(seconds)])
-            guard let row = claimed.first else { return nil }
+                """, Array(binds[0..<4]))
+            guard let row = claimed.first else { return [] }
+            _ = try await db.execute(
+                "UPDATE sweeps SET leased_runs = leased_runs + 1 WHERE id = $1 AND max_concurrent IS NOT NULL", [row["sweep_id"]])
             _ = try await db.execute(
                 """
-                INSERT INTO run_attempts (run_id, attempt, lease_token, worker_id, host, started_at)
-                VALUES ($1, $2, $3, $4, $5, \(now))
-                """,
-                [row["id"], row["attempt"], row["lease_token"], .text(request.worker.rawValue), .text(request.host)])
-            return row
+                INSERT INTO run_attempts (run_id, attempt, lease_token, worker_id, host, started_at, claim_id)
+                VALUES ($1, $2, $3, $4, $5, \(now), $6)
+                """, [row["id"], row["attempt"], row["lease_token"], binds[0], binds[4], binds[5]])
+            return [row]
         }
-        guard let row else { return nil }
-        let record = try Self.runRecord(row)
-        guard let lease = record.lease else { throw StoreError(.connection, "claimed run \(record.id) came back without a lease") }
-        return (record, lease)
+    }
+
+    /// After a lost COMMIT, whether the claim with this id committed: its run while that lease
+    /// is still current, no rows when it committed but the lease has since ended, or nil when it
+    /// never committed (so claiming again cannot take a second run).
+    static func claimCommitted(_ claimID: String) -> CommitUncertainty<[SQLRow]> {
+        .check { db in
+            let rows = try await db.execute(
+                """
+                SELECT r.*, 1 AS candidates, (r.lease_token = a.lease_token AND r.state IN \(leased)) AS still_leased
+                FROM run_attempts a JOIN runs r ON r.id = a.run_id WHERE a.claim_id = $1
+                """, [.text(claimID)])
+            guard let row = rows.first else { return nil }
+            return row["still_leased"] == .integer(1) ? [row] : []
+        }
+    }
+
+    /// A leased run of `sweep` ended its lease: give back its slot under the sweep's cap.
+    static func releaseSlot(sweep: SQLValue, db: any SQLExecutor) async throws {
+        _ = try await db.execute(
+            "UPDATE sweeps SET leased_runs = leased_runs - 1 WHERE id = $1 AND max_concurrent IS NOT NULL", [sweep])
     }
 
     public func renewLease(run: RunID, worker: WorkerID, token: Int64, duration: Duration) async throws -> LeaseRenewal {
@@ -90,6 +166,7 @@ extension SQLStore {
                 _ = try await db.execute(
                     "UPDATE run_attempts SET ended_at = \(now), outcome = 'lost', cause = 'lost' WHERE run_id = $1 AND lease_token = $2",
                     [lease["id"], lease["lease_token"]])
+                try await Self.releaseSlot(sweep: lease["sweep_id"], db: db)
                 result.append(ExpiredLease(
                     run: RunID(try lease.string("id")), worker: WorkerID(try lease.string("lease_owner")), attempt: try lease.int("attempt"),
                     newState: RunState(rawValue: try state.string("state")) ?? .queued))
@@ -111,7 +188,10 @@ extension SQLStore {
             }
         }
         let dialect = self.dialect
-        if dialect == .postgres, let domains = cachedEvalDomains(of: report.run) {
+        if dialect == .postgres, report.points.count >= Self.copyThreshold {
+            // Large batches: COPY into a staging table, then one INSERT … SELECT, under the lease.
+            if let ingest = try await copyEvalsUnderLease(report) { return ingest }
+        } else if dialect == .postgres, let domains = cachedEvalDomains(of: report.run) {
             try Self.checkDomains(report, domains)
             // One round trip: the lease check and the insert in one statement. Nothing inserted
             // means a replay or a stale lease; the checked path below tells which.
@@ -144,6 +224,77 @@ extension SQLStore {
         }
     }
 
+    /// Eval batches at least this large go through COPY on PostgreSQL; smaller ones through one
+    /// `UNNEST` statement (measured: COPY's extra round trips cost more than they save below it).
+    static let copyThreshold = 1_000
+
+    /// PostgreSQL, large batches: in one transaction, lock the run while the caller holds its lease
+    /// (nil when it does not: the checked path then says why), COPY the points into a session-local
+    /// staging table, and insert them from there. The insert skips `ON CONFLICT` (speculative
+    /// insertion costs more than the insert) when no stored eval of this attempt falls in the
+    /// batch's step range and the batch repeats no key; the row lock keeps another report of the
+    /// same run from racing in between.
+    func copyEvalsUnderLease(_ report: EvalReport) async throws -> EvalIngest? {
+        let steps = report.points.map(\.step)
+        let repeatsAKey = Set(report.points.map { "\($0.step)\u{0}\($0.domain)" }).count != report.points.count
+        let text = Self.copyText(report.points)
+        return try await backend.transaction { db in
+            guard let db = db as? PostgresBackend.ConnectionExecutor else { return nil }
+            guard let lease = try await db.execute(
+                """
+                SELECT r.attempt, s.eval_domains_json,
+                       EXISTS (SELECT 1 FROM evals e WHERE e.run_id = r.id AND e.attempt = r.attempt AND e.step BETWEEN $4 AND $5)
+                           AS overlaps
+                FROM runs r JOIN sweeps s ON s.id = r.sweep_id
+                WHERE r.id = $1 AND r.lease_token = $2 AND r.lease_owner = $3 AND r.state IN \(Self.leased)
+                FOR NO KEY UPDATE OF r
+                """,
+                [
+                    .text(report.run.rawValue), .integer(report.token), .text(report.worker.rawValue),
+                    .integer(steps.min() ?? 0), .integer(steps.max() ?? 0),
+                ]
+            ).first else { return nil }
+            let domainList: [String] = try Self.decode(lease.string("eval_domains_json"))
+            let domains = Set(domainList)
+            self.cacheEvalDomains(domains, of: report.run)
+            try Self.checkDomains(report, domains)
+            _ = try await db.execute(
+                """
+                CREATE TEMP TABLE IF NOT EXISTS mixlab_eval_stage (step BIGINT, tokens BIGINT, domain TEXT, loss DOUBLE PRECISION)
+                ON COMMIT DELETE ROWS
+                """, [])
+            try await db.copy(into: "mixlab_eval_stage", columns: ["step", "tokens", "domain", "loss"], text: text)
+            let mayConflict = lease["overlaps"] == .integer(1) || repeatsAKey
+            let inserted = try await db.executeCountingRows(
+                """
+                INSERT INTO evals (run_id, attempt, step, tokens, domain, loss)
+                SELECT $1, $2, step, tokens, domain, loss FROM mixlab_eval_stage
+                \(mayConflict ? "ON CONFLICT DO NOTHING" : "")
+                """, [.text(report.run.rawValue), lease["attempt"]])
+            return EvalIngest(inserted: inserted, duplicates: report.points.count - inserted)
+        }
+    }
+
+    /// The points in COPY's text format.
+    static func copyText(_ points: [EvalPoint]) -> String {
+        var text = ""
+        text.reserveCapacity(points.count * 40)
+        for point in points {
+            text += "\(point.step)\t\(point.tokens)\t"
+            for character in point.domain.unicodeScalars {
+                switch character {
+                case "\\": text += "\\\\"
+                case "\t": text += "\\t"
+                case "\n": text += "\\n"
+                case "\r": text += "\\r"
+                default: text.unicodeScalars.append(character)
+                }
+            }
+            text += "\t\(point.loss)\n"
+        }
+        return text
+    }
+
     static func checkDomains(_ report: EvalReport, _ domains: Set<String>) throws {
         if let unknown = report.points.first(where: { !domains.contains($0.domain) }) {
             throw StoreError(.invalidEval, "run \(report.run): domain \"\(unknown.domain)\" is not an eval domain of its sweep (\(domains.sorted().joined(separator: ", ")))")
@@ -156,17 +307,19 @@ extension SQLStore {
             """
             WITH lease AS (
                 SELECT r.attempt FROM runs r
-                WHERE r.id = $1 AND r.lease_token = $2 AND r.lease_owner = $3 AND r.state IN \(leased) FOR SHARE OF r)
-            INSERT INTO evals (run_id, attempt, step, tokens, domain, loss)
-            SELECT $1, lease.attempt, u.step, u.tokens, u.domain, u.loss
-            FROM lease, UNNEST($4::int8[], $5::int8[], $6::text[], $7::float8[]) AS u(step, tokens, domain, loss)
-            ON CONFLICT DO NOTHING RETURNING 1 AS inserted
+                WHERE r.id = $1 AND r.lease_token = $2 AND r.lease_owner = $3 AND r.state IN \(leased) FOR SHARE OF r),
+            inserted AS (
+                INSERT INTO evals (run_id, attempt, step, tokens, domain, loss)
+                SELECT $1, lease.attempt, u.step, u.tokens, u.domain, u.loss
+                FROM lease, UNNEST($4::int8[], $5::int8[], $6::text[], $7::float8[]) AS u(step, tokens, domain, loss)
+                ON CONFLICT DO NOTHING RETURNING 1)
+            SELECT COUNT(*) AS n FROM inserted
             """,
             [
                 .text(report.run.rawValue), .integer(report.token), .text(report.worker.rawValue), .integers(report.points.map(\.step)),
                 .integers(report.points.map(\.tokens)), .texts(report.points.map(\.domain)), .reals(report.points.map(\.loss)),
             ]
-        ).count
+        ).first?.int("n") ?? 0
     }
 
     static func insertEvals(_ report: EvalReport, attempt: Int, db: any SQLExecutor, dialect: SQLDialect) async throws -> Int {
@@ -248,6 +401,7 @@ extension SQLStore {
                     cause.map { .text($0.rawValue) } ?? .null, exitCode.map { .integer(Int64($0)) } ?? .null,
                     signal.map { .integer(Int64($0)) } ?? .null, completion.logTail.map(SQLValue.text) ?? .null,
                 ])
+            try await Self.releaseSlot(sweep: run["sweep_id"], db: db)
             try await Self.completeSweepIfDone(try run.string("sweep_id"), db: db, now: now)
             return updated[0]
         }

@@ -54,7 +54,11 @@ public final class SQLStore: MixLabStore {
         for migration in known where migration.version > current {
             let statements = Self.statements(migration.sql)
             let now = self.now
-            try await backend.transaction { db in
+            let version = Int64(migration.version)
+            let applied: CommitUncertainty<Void> = .check { db in
+                try await db.execute("SELECT 1 AS applied FROM schema_migrations WHERE version = $1", [.integer(version)]).isEmpty ? nil : ()
+            }
+            try await backend.transaction(ifCommitUnknown: applied) { db in
                 for statement in statements { _ = try await db.execute(statement, []) }
                 _ = try await db.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, \(now))",
@@ -82,7 +86,15 @@ public final class SQLStore: MixLabStore {
     public func createSweep(_ sweep: NewSweep) async throws -> SweepRecord {
         try Self.validate(sweep)
         let now = self.now
-        let created: Bool = try await backend.transaction { db in
+        // A client key makes the transaction idempotent; without one, a sweep with this id and spec
+        // found after a lost COMMIT is the one this call wrote.
+        let committed: CommitUncertainty<Bool> = sweep.clientKey != nil ? .rerun : .check { db in
+            try await db.execute(
+                "SELECT 1 AS found FROM sweeps WHERE id = $1 AND spec_hash = $2 AND spec_json = $3",
+                [.text(sweep.id.rawValue), .text(sweep.specHash), .text(sweep.specJSON)]
+            ).isEmpty ? nil : true
+        }
+        let created: Bool = try await backend.transaction(ifCommitUnknown: committed) { db in
             if let key = sweep.clientKey,
                 !(try await db.execute("SELECT id FROM sweeps WHERE client_key = $1", [.text(key)])).isEmpty
             {
@@ -187,14 +199,20 @@ public final class SQLStore: MixLabStore {
 
     // MARK: Records and events
 
+    /// Appends a row that must not be written twice: a connection lost after COMMIT was sent
+    /// surfaces as `.connection` rather than a retry that could duplicate it.
+    private func appendOnce(_ sql: String, _ binds: [SQLValue]) async throws {
+        _ = try await backend.transaction(ifCommitUnknown: .fail) { db in try await db.execute(sql, binds) }
+    }
+
     public func recordEvent(sweep: SweepID?, run: RunID?, kind: String, detail: String) async throws {
-        _ = try await backend.execute(
+        try await appendOnce(
             "INSERT INTO events (sweep_id, run_id, kind, detail, created_at) VALUES ($1, $2, $3, $4, \(now))",
             [sweep.map { .text($0.rawValue) } ?? .null, run.map { .text($0.rawValue) } ?? .null, .text(kind), .text(detail)])
     }
 
     public func recordFit(_ fit: FitRecord) async throws {
-        _ = try await backend.execute(
+        try await appendOnce(
             "INSERT INTO fits (sweep_id, law, report_json, created_at) VALUES ($1, $2, $3, \(now))",
             [.text(fit.sweep.rawValue), .text(fit.law), .text(fit.reportJSON)])
     }
@@ -208,7 +226,7 @@ public final class SQLStore: MixLabStore {
     }
 
     public func recordRecommendation(_ recommendation: RecommendationRecord) async throws {
-        _ = try await backend.execute(
+        try await appendOnce(
             "INSERT INTO recommendations (sweep_id, law, shares_json, predicted_loss, report_json, created_at) VALUES ($1, $2, $3, $4, $5, \(now))",
             [
                 .text(recommendation.sweep.rawValue), .text(recommendation.law), .text(Self.json(recommendation.shares)),

@@ -9,6 +9,8 @@ public enum StoreBenchmark {
         public var name: String
         public var count: Int
         public var seconds: Double
+        /// The run the ingest benchmark wrote to (so a baseline can load the same rows beside it).
+        public var run: RunID?
         public var perSecond: Double { Double(count) / seconds }
     }
 
@@ -37,7 +39,7 @@ public enum StoreBenchmark {
                 _ = try await store.reportEvals(EvalReport(run: claimed.run.id, worker: WorkerID("bench"), token: claimed.lease.token, points: slice))
             }
         }
-        return Figure(name: "ingest (batches of \(batch))", count: rows, seconds: seconds(elapsed))
+        return Figure(name: "ingest (batches of \(batch))", count: rows, seconds: seconds(elapsed), run: claimed.run.id)
     }
 
     /// `claimers` concurrent claimers drain a sweep of `runs` runs.

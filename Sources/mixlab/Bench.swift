@@ -60,7 +60,7 @@ extension MixLab {
     struct StoreBench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "store",
-            abstract: "Eval ingest rows/s (and, on PostgreSQL, psql \\copy of the same rows) and claims/s with concurrent claimers.")
+            abstract: "Eval ingest rows/s and claims/s with concurrent claimers; on PostgreSQL also psql \\copy of the same rows and a plain SKIP LOCKED claim with pgbench.")
 
         @Option(help: "Database URL (a scratch database: the benchmark adds sweeps to it).") var database: String
         @Option(help: "Eval rows to ingest.") var rows: Int = 200_000
@@ -81,22 +81,71 @@ extension MixLab {
                 print("\(figure.name): \(figure.count) in \(String(format: "%.3f", figure.seconds)) s = \(Int(figure.perSecond))/s")
             }
             if case .sqlite = url.location { return }
-            let copy = try copyBaseline(rows: rows)
-            print("psql \\copy of the same rows: \(rows) in \(String(format: "%.3f", copy)) s = \(Int(Double(rows) / copy))/s")
+            guard let run = figures[0].run else { return }
+            let intoEvals = try copyBaseline(rows: rows, run: run, table: "evals")
+            print("psql \\copy of the same rows into evals: \(rows) in \(String(format: "%.3f", intoEvals)) s = \(Int(Double(rows) / intoEvals))/s")
+            try psql(["-c", "DROP TABLE IF EXISTS bench_evals_copy", "-c", "CREATE TABLE bench_evals_copy (LIKE evals INCLUDING ALL)"])
+            let intoCopy = try copyBaseline(rows: rows, run: run, table: "bench_evals_copy")
+            try psql(["-c", "DROP TABLE bench_evals_copy"])
+            print("psql \\copy of the same rows into a copy of evals without its foreign key: \(rows) in \(String(format: "%.3f", intoCopy)) s = \(Int(Double(rows) / intoCopy))/s")
+            if let tps = try plainClaimBaseline() {
+                print("pgbench, plain FOR UPDATE SKIP LOCKED claim, \(claimers) clients: \(runs) rows, \(Int(tps)) claims/s")
+            }
         }
 
-        /// Loads the same rows into a scratch copy of `evals` with `psql \copy`, timing psql as a whole.
-        func copyBaseline(rows: Int) throws -> Double {
+        /// Loads the ingest benchmark's rows again with `psql \copy` (as attempt 99 of the same run,
+        /// so keys do not collide), timing psql as a whole.
+        func copyBaseline(rows: Int, run: RunID, table: String) throws -> Double {
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("mixlab-bench-\(UUID().uuidString).csv").path
             defer { try? FileManager.default.removeItem(atPath: file) }
-            let lines = StoreBenchmark.points(rows: rows).map { "bench-copy/0,1,\($0.step),\($0.tokens),\($0.domain),\($0.loss)" }
+            let lines = StoreBenchmark.points(rows: rows).map { "\(run.rawValue),99,\($0.step),\($0.tokens),\($0.domain),\($0.loss)" }
             try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
-            try psql(["-c", "DROP TABLE IF EXISTS bench_evals_copy", "-c", "CREATE TABLE bench_evals_copy (LIKE evals INCLUDING ALL)"])
             let start = ContinuousClock.now
-            try psql(["-c", "\\copy bench_evals_copy (run_id, attempt, step, tokens, domain, loss) FROM '\(file)' CSV"])
+            try psql(["-c", "\\copy \(table) (run_id, attempt, step, tokens, domain, loss) FROM '\(file)' CSV"])
             let elapsed = ContinuousClock.now - start
-            try psql(["-c", "DROP TABLE bench_evals_copy"])
             return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        }
+
+        /// The reference claim: `pgbench` with `claimers` clients, each transaction one `UPDATE …
+        /// WHERE id = (SELECT … FOR UPDATE SKIP LOCKED LIMIT 1)` on a bare table of `runs` rows. Nil
+        /// (with a note) when pgbench is not installed.
+        func plainClaimBaseline() throws -> Double? {
+            guard let pgbench = ["/usr/bin/pgbench", "/usr/local/bin/pgbench"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
+                print("pgbench not found: no plain SKIP LOCKED baseline (apt-get install -y postgresql-client)")
+                return nil
+            }
+            try psql([
+                "-c", "DROP TABLE IF EXISTS bench_plain_claims",
+                "-c", "CREATE TABLE bench_plain_claims (id BIGINT PRIMARY KEY, state TEXT NOT NULL, owner TEXT)",
+                "-c", "INSERT INTO bench_plain_claims SELECT i, 'queued', NULL FROM generate_series(1, \(runs)) i",
+                "-c", "VACUUM ANALYZE bench_plain_claims",
+            ])
+            let script = FileManager.default.temporaryDirectory.appendingPathComponent("mixlab-bench-\(UUID().uuidString).sql").path
+            defer { try? FileManager.default.removeItem(atPath: script) }
+            try """
+                UPDATE bench_plain_claims SET state = 'assigned', owner = 'pgbench'
+                WHERE id = (SELECT id FROM bench_plain_claims WHERE state = 'queued' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+                RETURNING id;
+
+                """.write(toFile: script, atomically: true, encoding: .utf8)
+            let output = try capture(pgbench, ["-n", "-c", "\(claimers)", "-j", "2", "-t", "\(runs / claimers)", "-f", script, database])
+            try psql(["-c", "DROP TABLE bench_plain_claims"])
+            let tps = output.split(separator: "\n").first { $0.hasPrefix("tps = ") }
+                .flatMap { Double($0.dropFirst(6).prefix { $0.isNumber || $0 == "." }) }
+            return tps
+        }
+
+        func capture(_ executable: String, _ arguments: [String]) throws -> String {
+            let process = Process()
+            let output = Pipe()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+            process.standardOutput = output
+            try process.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { throw ExitCode(process.terminationStatus) }
+            return String(decoding: data, as: UTF8.self)
         }
 
         func psql(_ arguments: [String]) throws {

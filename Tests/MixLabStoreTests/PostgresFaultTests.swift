@@ -3,6 +3,7 @@ import Logging
 import MixLabCore
 import MixLabStore
 import MixLabTestSupport
+import Synchronization
 import Testing
 
 /// PostgreSQL restarted (`pg_ctl restart -m fast`) in the middle of a stream of eval reports: the
@@ -35,6 +36,182 @@ import Testing
             let stored = try await store.evals(in: SweepID("f"))
             #expect(stored.count == acknowledged)
             #expect(Set(stored.map { "\($0.step)/\($0.domain)" }).count == acknowledged)
+        }
+    }
+}
+
+/// Four reporters stream evals concurrently over TCP while PostgreSQL restarts: every batch a
+/// reporter saw acknowledged is stored, none twice; the whole test is bounded by a deadline.
+@Suite struct ConcurrentRestartTests {
+    /// What one reporter had acknowledged: its run and the first step of each batch.
+    struct Acknowledged: Sendable {
+        var run: RunID
+        var batchSize: Int64
+        var starts: [Int64]
+    }
+
+    @Test func concurrentReportersOverTCPSurviveARestart() async throws {
+        let cluster = try PostgresTestCluster.startPrivate(tcp: true)
+        defer { cluster.stop() }
+        #expect(cluster.url.hasPrefix("postgres://mixlab@127.0.0.1:"))
+        var logger = Logger(label: "mixlab.store.concurrent-restart")
+        logger.logLevel = .error
+        try await SQLStore.with(StoreURL(parsing: cluster.url), logger: logger) { store in
+            _ = try await store.migrate()
+            _ = try await store.createSweep(StoreConformanceTests.sweep("tcp", runs: 4))
+            var leases: [(run: RunRecord, lease: Lease)] = []
+            for reporter in 0..<4 {
+                leases.append(try #require(try await StoreConformanceTests.claim(store, worker: WorkerID("r\(reporter)"), lease: .seconds(600))))
+            }
+            let acknowledgedBatches = Atomic(0)
+            let restartedAfter = Mutex<Int?>(nil)
+            let outcome = try await withThrowingTaskGroup(of: [Acknowledged]?.self) { deadline in
+                deadline.addTask {
+                    try await Task.sleep(for: .seconds(240))
+                    return nil
+                }
+                deadline.addTask {
+                    try await withThrowingTaskGroup(of: Acknowledged?.self) { group in
+                        for (reporter, claimed) in leases.enumerated() {
+                            // Two reporters send small batches (one UNNEST statement), two large ones (COPY).
+                            let batchSize: Int64 = reporter < 2 ? 10 : 600
+                            group.addTask {
+                                var acknowledged = Acknowledged(run: claimed.run.id, batchSize: batchSize, starts: [])
+                                for batch in Int64(0)..<30 {
+                                    let start = batch * batchSize
+                                    let report = EvalReport(
+                                        run: claimed.run.id, worker: WorkerID("r\(reporter)"), token: claimed.lease.token,
+                                        points: StoreConformanceTests.points(start...(start + batchSize - 1)))
+                                    var tries = 0
+                                    while true {
+                                        do {
+                                            let ingest = try await store.reportEvals(report)
+                                            #expect(ingest.inserted + ingest.duplicates == Int(batchSize) * 2)
+                                            break
+                                        } catch let error as StoreError where error.code == .connection && tries < 5 {
+                                            // What a worker does when the store gave up: send the batch again.
+                                            tries += 1
+                                            try await Task.sleep(for: .milliseconds(500))
+                                        }
+                                    }
+                                    acknowledged.starts.append(start)
+                                    acknowledgedBatches.add(1, ordering: .relaxed)
+                                    try await Task.sleep(for: .milliseconds(30))
+                                }
+                                return acknowledged
+                            }
+                        }
+                        group.addTask {
+                            while acknowledgedBatches.load(ordering: .relaxed) < 20 { try await Task.sleep(for: .milliseconds(10)) }
+                            restartedAfter.withLock { $0 = acknowledgedBatches.load(ordering: .relaxed) }
+                            try cluster.restart()
+                            return nil
+                        }
+                        return try await group.reduce(into: [Acknowledged]()) { if let done = $1 { $0.append(done) } }
+                    }
+                }
+                let first = try await deadline.next() ?? nil
+                deadline.cancelAll()
+                return first
+            }
+            let reporters = try #require(outcome, "the reporters did not finish within 240 s")
+            #expect(reporters.count == 4)
+            let restartPoint = try #require(restartedAfter.withLock { $0 })
+            #expect(restartPoint < 4 * 30, "the restart happened while reports were streaming")
+            let stored = try await store.evals(in: SweepID("tcp"))
+            let keys = stored.map { "\($0.run.rawValue)/\($0.attempt)/\($0.step)/\($0.domain)" }
+            #expect(Set(keys).count == stored.count, "no eval row is stored twice")
+            let storedKeys = Set(keys)
+            var expected = 0
+            for reporter in reporters {
+                for start in reporter.starts {
+                    for step in start..<(start + reporter.batchSize) {
+                        for domain in ["web", "code"] where !storedKeys.contains("\(reporter.run.rawValue)/1/\(step)/\(domain)") {
+                            Issue.record("acknowledged eval \(reporter.run) step \(step) \(domain) is missing")
+                        }
+                    }
+                    expected += Int(reporter.batchSize) * 2
+                }
+            }
+            #expect(stored.count == expected, "exactly the acknowledged batches are stored")
+        }
+    }
+}
+
+/// A connection lost after COMMIT was sent (the proxy forwards the COMMIT and drops the answer):
+/// the write did commit, so retrying a non-idempotent one would do it twice.
+@Suite struct LostCommitTests {
+    /// Runs `body` with a store that reaches a private TCP cluster through a ``CommitCuttingProxy``.
+    func withStoreBehindProxy(_ body: @Sendable (SQLStore, CommitCuttingProxy) async throws -> Void) async throws {
+        let cluster = try PostgresTestCluster.startPrivate(tcp: true)
+        defer { cluster.stop() }
+        let proxy = try CommitCuttingProxy(upstreamPort: try #require(cluster.port))
+        defer { proxy.stop() }
+        var logger = Logger(label: "mixlab.store.lost-commit")
+        logger.logLevel = .error
+        try await SQLStore.with(StoreURL(parsing: "postgres://mixlab@127.0.0.1:\(proxy.port)/mixlab_test"), logger: logger) { store in
+            _ = try await store.migrate()
+            try await body(store, proxy)
+        }
+    }
+
+    @Test func aClaimWhoseCommitWasLostIsFoundNotTakenTwice() async throws {
+        try await withStoreBehindProxy { store, proxy in
+            _ = try await store.createSweep(StoreConformanceTests.sweep("c", runs: 3))
+            proxy.armCutAfterNextCommit()
+            let claimed = try #require(try await StoreConformanceTests.claim(store))
+            #expect(proxy.cuts == 1, "the claim's COMMIT went through the proxy")
+            let leased = try await store.runs(in: SweepID("c")).filter { $0.state == .assigned }
+            #expect(leased.map(\.id) == [claimed.run.id], "exactly one run is leased, the one the claimer was told about")
+            #expect(leased.first?.lease?.token == claimed.lease.token)
+            let next = try #require(try await StoreConformanceTests.claim(store))
+            #expect(next.run.id != claimed.run.id)
+        }
+    }
+
+    @Test func aSweepWhoseCommitWasLostIsReturnedNotRefused() async throws {
+        try await withStoreBehindProxy { store, proxy in
+            proxy.armCutAfterNextCommit()
+            let created = try await store.createSweep(StoreConformanceTests.sweep("s", runs: 5))
+            #expect(proxy.cuts == 1)
+            #expect(created.id == SweepID("s") && created.runCounts[.queued] == 5)
+            #expect(try await store.sweeps().count == 1)
+        }
+    }
+
+    @Test func aFitWhoseCommitWasLostIsReportedAndNotWrittenTwice() async throws {
+        try await withStoreBehindProxy { store, proxy in
+            _ = try await store.createSweep(StoreConformanceTests.sweep("f", runs: 1))
+            proxy.armCutAfterNextCommit()
+            await #expect { try await store.recordFit(FitRecord(sweep: SweepID("f"), law: "linear", reportJSON: "{}")) } throws: {
+                ($0 as? StoreError)?.code == .connection && "\($0)".contains("may or may not")
+            }
+            #expect(proxy.cuts == 1)
+            #expect(try await store.fits(in: SweepID("f")).count == 1, "it committed once and was not repeated")
+            proxy.armCutAfterNextCommit()
+            await #expect { try await store.recordEvent(sweep: SweepID("f"), run: nil, kind: "note", detail: "x") } throws: {
+                ($0 as? StoreError)?.code == .connection
+            }
+        }
+    }
+
+    @Test func idempotentWritesAreRetriedAfterALostCommit() async throws {
+        try await withStoreBehindProxy { store, proxy in
+            _ = try await store.createSweep(StoreConformanceTests.sweep("e", runs: 1))
+            let claimed = try #require(try await StoreConformanceTests.claim(store))
+            let report = EvalReport(
+                run: claimed.run.id, worker: StoreConformanceTests.worker, token: claimed.lease.token,
+                points: StoreConformanceTests.points(1...3000))
+            proxy.armCutAfterNextCommit()
+            let ingest = try await store.reportEvals(report)
+            #expect(proxy.cuts == 1)
+            #expect(ingest.inserted + ingest.duplicates == 6000)
+            #expect(try await store.evals(in: SweepID("e")).count == 6000)
+            proxy.armCutAfterNextCommit()
+            let done = try await store.completeRun(RunCompletion(
+                run: claimed.run.id, worker: StoreConformanceTests.worker, token: claimed.lease.token, outcome: .succeeded))
+            #expect(proxy.cuts == 2)
+            #expect(done.state == .succeeded)
         }
     }
 }

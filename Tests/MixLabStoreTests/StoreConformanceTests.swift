@@ -25,7 +25,7 @@ import Testing
     @Test(arguments: StoreBackend.allCases)
     func migrationsApplyOnceAndRefuseANewerDatabase(_ backend: StoreBackend) async throws {
         try await backend.withFreshStore { store in
-            #expect(try await store.schemaVersion() == 1)
+            #expect(try await store.schemaVersion() == 3)
             #expect(try await store.migrate().isEmpty)
             try await store.recordEvent(sweep: nil, run: nil, kind: "test", detail: "pretend a newer MixLab migrated")
             try await store.simulateNewerSchema(version: 99)
@@ -105,6 +105,41 @@ import Testing
             await #expect { try await store.reportEvals(stale) } throws: { ($0 as? StoreError)?.code == .staleLease }
             #expect(await store.staleReportCount() == 1)
             #expect(try await store.evals(in: SweepID("s")).count == 100, "refused batches wrote nothing")
+        }
+    }
+
+    /// Batches large enough for PostgreSQL's COPY path behave exactly like small ones.
+    @Test(arguments: StoreBackend.allCases)
+    func largeBatchesAreIdempotentAllOrNothingAndFenced(_ backend: StoreBackend) async throws {
+        try await backend.withFreshStore { store in
+            let odd = "tab\there\\back\nline"
+            var spec = Self.sweep("big", runs: 1)
+            spec.evalDomains = ["web", odd]
+            _ = try await store.createSweep(spec)
+            let claimed = try #require(try await Self.claim(store))
+            func report(_ steps: ClosedRange<Int64>, domain: String = odd) -> EvalReport {
+                EvalReport(
+                    run: claimed.run.id, worker: Self.worker, token: claimed.lease.token,
+                    points: steps.flatMap { [EvalPoint(step: $0, tokens: $0 * 7, domain: "web", loss: 1.5), EvalPoint(step: $0, tokens: $0 * 7, domain: domain, loss: 2.25e-3)] })
+            }
+            #expect(try await store.reportEvals(report(0...1499)) == EvalIngest(inserted: 3000, duplicates: 0))
+            #expect(try await store.reportEvals(report(0...1499)) == EvalIngest(inserted: 0, duplicates: 3000), "a replay inserts nothing")
+            #expect(try await store.reportEvals(report(1000...2499)) == EvalIngest(inserted: 2000, duplicates: 1000), "a partial overlap")
+            var repeated = report(3000...3999)
+            repeated.points += repeated.points.prefix(10)
+            #expect(try await store.reportEvals(repeated) == EvalIngest(inserted: 2000, duplicates: 10), "keys repeated inside one batch")
+            var invalid = report(5000...5999)
+            invalid.points[1500].loss = .nan
+            await #expect { try await store.reportEvals(invalid) } throws: { ($0 as? StoreError)?.code == .invalidEval }
+            await #expect { try await store.reportEvals(report(5000...5999, domain: "math")) } throws: { ($0 as? StoreError)?.code == .invalidEval }
+            var stale = report(6000...6999)
+            stale.token += 1
+            await #expect { try await store.reportEvals(stale) } throws: { ($0 as? StoreError)?.code == .staleLease }
+            #expect(await store.staleReportCount() == 1)
+            let stored = try await store.evals(in: SweepID("big"))
+            #expect(stored.count == 3000 + 2000 + 2000, "refused batches wrote nothing")
+            let sample = try #require(stored.first { $0.step == 1234 && $0.domain == odd })
+            #expect(sample.tokens == 1234 * 7 && sample.loss == 2.25e-3 && sample.attempt == 1)
         }
     }
 

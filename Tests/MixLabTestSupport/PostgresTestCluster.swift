@@ -8,6 +8,8 @@ import Synchronization
 public final class PostgresTestCluster: Sendable {
     /// The database URL tests connect to.
     public let url: String
+    /// The server's port (nil for `MIXLAB_TEST_DATABASE_URL`).
+    public let port: Int?
     let dataDirectory: String?
     let pgCtl: String?
 
@@ -25,8 +27,9 @@ public final class PostgresTestCluster: Sendable {
         }
     }
 
-    private init(url: String, dataDirectory: String?, pgCtl: String?) {
+    private init(url: String, port: Int? = nil, dataDirectory: String?, pgCtl: String?) {
         self.url = url
+        self.port = port
         self.dataDirectory = dataDirectory
         self.pgCtl = pgCtl
     }
@@ -38,8 +41,10 @@ public final class PostgresTestCluster: Sendable {
         return try startPrivate()
     }
 
-    /// A cluster of the caller's own (for tests that restart it); stop it with ``stop()``.
-    public static func startPrivate() throws -> PostgresTestCluster {
+    /// A cluster of the caller's own (for tests that restart it); stop it with ``stop()``. With
+    /// `tcp`, it also listens on 127.0.0.1 and ``url`` connects over TCP (``port``) instead of the
+    /// Unix socket.
+    public static func startPrivate(tcp: Bool = false) throws -> PostgresTestCluster {
         let initdb = try binary("initdb"), pgCtl = try binary("pg_ctl"), psql = try binary("psql")
         reapAbandonedClusters(pgCtl: pgCtl)
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("mixlab-pg-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
@@ -51,10 +56,11 @@ public final class PostgresTestCluster: Sendable {
         let port = Int.random(in: 20_000...60_000)
         try run(pgCtl, [
             "-D", data, "-l", root + "/server.log", "-w", "start",
-            "-o", "-p \(port) -k \(sockets) -c listen_addresses='' -c fsync=off -c max_connections=100",
+            "-o", "-p \(port) -k \(sockets) -c listen_addresses='\(tcp ? "127.0.0.1" : "")' -c fsync=off -c max_connections=100",
         ], asPostgres: asRoot)
         try run(psql, ["-h", sockets, "-p", "\(port)", "-U", "mixlab", "-d", "postgres", "-c", "CREATE DATABASE mixlab_test"])
-        return PostgresTestCluster(url: "postgres://mixlab@/mixlab_test?host=\(sockets)&port=\(port)", dataDirectory: data, pgCtl: pgCtl)
+        let url = tcp ? "postgres://mixlab@127.0.0.1:\(port)/mixlab_test" : "postgres://mixlab@/mixlab_test?host=\(sockets)&port=\(port)"
+        return PostgresTestCluster(url: url, port: port, dataDirectory: data, pgCtl: pgCtl)
     }
 
     /// Stops a cluster from ``startPrivate()`` and deletes its files.

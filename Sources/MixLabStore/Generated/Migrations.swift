@@ -107,6 +107,26 @@ CREATE TABLE events (
     created_at DOUBLE PRECISION NOT NULL
 );
 """#),
+        (2, "0002_claim_ids.sql", #"""
+-- MixLab store, version 2. Every claim carries a random id, written with its attempt row, so a
+-- claimer whose connection dropped before it heard the outcome can ask whether its claim committed
+-- instead of claiming a second run.
+
+ALTER TABLE run_attempts ADD COLUMN claim_id TEXT;
+CREATE UNIQUE INDEX run_attempts_claim ON run_attempts (claim_id);
+"""#),
+        (3, "0003_claim_slots.sql", #"""
+-- MixLab store, version 3. Claims without counting: a sweep with a concurrency cap keeps the number
+-- of its leased runs in its own row (leased_runs, changed by every claim, completion and expiry;
+-- always 0 for uncapped sweeps, whose claims then never touch the sweep row), and a sweep's next
+-- queued run is found through a partial index of queued runs.
+
+ALTER TABLE sweeps ADD COLUMN leased_runs INTEGER NOT NULL DEFAULT 0;
+UPDATE sweeps SET leased_runs = (
+    SELECT COUNT(*) FROM runs r WHERE r.sweep_id = sweeps.id AND r.state IN ('assigned', 'running'))
+WHERE max_concurrent IS NOT NULL;
+CREATE INDEX runs_queued_by_sweep ON runs (sweep_id, run_index) WHERE state = 'queued';
+"""#),
     ]
     static let sqlite: [(version: Int, name: String, sql: String)] = [
         (1, "0001_init.sql", #"""
@@ -212,6 +232,26 @@ CREATE TABLE events (
     detail     TEXT NOT NULL,
     created_at REAL NOT NULL
 );
+"""#),
+        (2, "0002_claim_ids.sql", #"""
+-- MixLab store, version 2. Every claim carries a random id, written with its attempt row, so a
+-- claimer whose connection dropped before it heard the outcome can ask whether its claim committed
+-- instead of claiming a second run.
+
+ALTER TABLE run_attempts ADD COLUMN claim_id TEXT;
+CREATE UNIQUE INDEX run_attempts_claim ON run_attempts (claim_id);
+"""#),
+        (3, "0003_claim_slots.sql", #"""
+-- MixLab store, version 3. Claims without counting: a sweep with a concurrency cap keeps the number
+-- of its leased runs in its own row (leased_runs, changed by every claim, completion and expiry;
+-- always 0 for uncapped sweeps, whose claims then never touch the sweep row), and a sweep's next
+-- queued run is found through a partial index of queued runs.
+
+ALTER TABLE sweeps ADD COLUMN leased_runs INTEGER NOT NULL DEFAULT 0;
+UPDATE sweeps SET leased_runs = (
+    SELECT COUNT(*) FROM runs r WHERE r.sweep_id = sweeps.id AND r.state IN ('assigned', 'running'))
+WHERE max_concurrent IS NOT NULL;
+CREATE INDEX runs_queued_by_sweep ON runs (sweep_id, run_index) WHERE state = 'queued';
 """#),
     ]
 }

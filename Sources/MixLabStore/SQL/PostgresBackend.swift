@@ -16,43 +16,77 @@ final class PostgresBackend: SQLBackend {
         self.logger = logger
     }
 
-    func execute(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+    func execute(_ sql: String, _ binds: [SQLValue], ifCommitUnknown: CommitUncertainty<[SQLRow]>) async throws -> [SQLRow] {
         let query = try Self.query(sql, binds)
-        return try await withRetry {
-            try await Self.decode(self.client.query(query, logger: self.logger).collect())
+        return try await withRetry(ifCommitUnknown) {
+            do {
+                return try await Self.decode(self.client.query(query, logger: self.logger).collect())
+            } catch let error as PSQLError where Self.isTransient(error) {
+                // An autocommit statement may have committed before the connection dropped.
+                throw OutcomeUnknown(error: error)
+            }
         }
     }
 
-    func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
-        try await withRetry {
+    func transaction<T: Sendable>(
+        ifCommitUnknown: CommitUncertainty<T>, _ body: @Sendable (any SQLExecutor) async throws -> T
+    ) async throws -> T {
+        try await withRetry(ifCommitUnknown) {
             do {
                 return try await self.client.withTransaction(logger: self.logger) { connection in
                     try await body(ConnectionExecutor(connection: connection, logger: self.logger))
                 }
             } catch let error as PostgresTransactionError {
-                // Surface the cause: the body's own error, or the failed BEGIN/COMMIT.
-                throw error.closureError ?? error.beginError ?? error.commitError ?? error.rollbackError ?? error
+                if let commitError = error.commitError {
+                    // COMMIT was sent; whether it took effect is unknown when the connection dropped.
+                    if let failure = commitError as? PSQLError, Self.isTransient(failure) { throw OutcomeUnknown(error: failure) }
+                    throw commitError
+                }
+                // Before COMMIT: the server rolls back a transaction whose connection drops.
+                throw error.closureError ?? error.beginError ?? error.rollbackError ?? error
             }
         }
     }
 
+    /// A transient failure after the write reached the server: it may have committed.
+    private struct OutcomeUnknown: Error {
+        let error: PSQLError
+    }
+
     /// Retries a whole statement or transaction when the server could not be reached or dropped the
-    /// connection (a restart): nothing was committed in that case, so running it again is safe.
-    private func withRetry<T>(_ operation: () async throws -> T) async throws -> T {
+    /// connection (a restart). A failure after the write reached the server is handled as `policy`
+    /// says; one before it is always retried.
+    private func withRetry<T>(_ policy: CommitUncertainty<T>, _ operation: () async throws -> T) async throws -> T {
         var delay = Duration.milliseconds(50)
-        for attempt in 1...8 {
+        let attempts = 8
+        for attempt in 1...attempts {
+            let failure: PSQLError
             do {
                 return try await operation()
-            } catch let error as PSQLError where Self.isTransient(error) && attempt < 8 {
-                logger.warning("database unreachable, retrying", metadata: ["mixlab.db": "\(location)", "mixlab.attempt": "\(attempt)"])
-                try await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(2))
-            } catch let error as PSQLError {
-                if Self.isTransient(error) {
-                    throw StoreError(.connection, "cannot reach PostgreSQL at \(location): \(error.code)")
+            } catch let unknown as OutcomeUnknown {
+                failure = unknown.error
+                switch policy {
+                case .rerun:
+                    break
+                case .fail:
+                    throw StoreError(
+                        .connection,
+                        "lost the connection to PostgreSQL at \(location) after the write was sent (\(failure.code)); "
+                            + "it may or may not have been stored: check before repeating it")
+                case .check(let check):
+                    if let committed = try await check(self) { return committed }
                 }
+            } catch let error as PSQLError where Self.isTransient(error) {
+                failure = error
+            } catch let error as PSQLError {
                 throw StoreError(.connection, "PostgreSQL at \(location): \(error.serverInfo?[.message] ?? String(describing: error.code))")
             }
+            guard attempt < attempts else {
+                throw StoreError(.connection, "cannot reach PostgreSQL at \(location): \(failure.code) (gave up after \(attempts) tries)")
+            }
+            logger.warning("database unreachable, retrying", metadata: ["mixlab.db": "\(location)", "mixlab.attempt": "\(attempt)"])
+            try await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(2))
         }
         throw StoreError(.connection, "cannot reach PostgreSQL at \(location)")
     }
@@ -70,12 +104,27 @@ final class PostgresBackend: SQLBackend {
         }
     }
 
-    private struct ConnectionExecutor: SQLExecutor {
+    /// The executor a PostgreSQL transaction body gets: one connection, which can also COPY.
+    struct ConnectionExecutor: SQLExecutor {
         let connection: PostgresConnection
         let logger: Logger
 
         func execute(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
             try await PostgresBackend.decode(connection.query(PostgresBackend.query(sql, binds), logger: logger).get().rows)
+        }
+
+        /// Runs a statement and returns how many rows it affected (from the command tag, so a large
+        /// INSERT sends no rows back).
+        func executeCountingRows(_ sql: String, _ binds: [SQLValue]) async throws -> Int {
+            try await connection.query(PostgresBackend.query(sql, binds), logger: logger).get().metadata.rows ?? 0
+        }
+
+        /// `COPY table (columns) FROM STDIN` with `text` in COPY's text format (tab-separated, one
+        /// row a line, backslash escapes).
+        func copy(into table: String, columns: [String], text: String) async throws {
+            try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
+                try await writer.write(ByteBuffer(string: text))
+            }
         }
     }
 

@@ -91,9 +91,40 @@ protocol SQLExecutor: Sendable {
     func execute(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow]
 }
 
+/// What a backend does when the connection drops after a write was sent but before its outcome
+/// arrived (for a transaction: after `COMMIT` was sent), so the write may or may not have committed.
+/// Failures before that point are always retried: nothing was committed.
+enum CommitUncertainty<T: Sendable>: Sendable {
+    /// Run the write again: it is idempotent.
+    case rerun
+    /// Throw ``StoreError`` `.connection` saying the outcome is unknown; never run it twice.
+    case fail
+    /// Ask the database (retrying reads): `check` returns the committed result, or nil when
+    /// nothing was committed, in which case the write runs again.
+    case check(@Sendable (any SQLExecutor) async throws -> T?)
+}
+
 /// A database the store can run on: statements, and transactions that commit or roll back whole.
+/// Transient failures (server restart, dropped connection) are retried with backoff as far as
+/// `ifCommitUnknown` allows.
 protocol SQLBackend: SQLExecutor {
     var dialect: SQLDialect { get }
+    /// Runs one statement on its own (autocommit).
+    func execute(_ sql: String, _ binds: [SQLValue], ifCommitUnknown: CommitUncertainty<[SQLRow]>) async throws -> [SQLRow]
     /// Runs `body` in one transaction; it commits when `body` returns and rolls back when it throws.
-    func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T
+    func transaction<T: Sendable>(
+        ifCommitUnknown: CommitUncertainty<T>, _ body: @Sendable (any SQLExecutor) async throws -> T
+    ) async throws -> T
+}
+
+extension SQLBackend {
+    /// Runs an idempotent statement (a read, or a write that changes nothing when repeated).
+    func execute(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        try await execute(sql, binds, ifCommitUnknown: .rerun)
+    }
+
+    /// Runs an idempotent transaction.
+    func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        try await transaction(ifCommitUnknown: .rerun, body)
+    }
 }

@@ -30,11 +30,14 @@ final class SQLiteBackend: SQLBackend {
 
     func close() async throws { try await connection.close() }
 
-    func execute(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+    /// An embedded file has no connection to lose, so `ifCommitUnknown` never applies.
+    func execute(_ sql: String, _ binds: [SQLValue], ifCommitUnknown: CommitUncertainty<[SQLRow]>) async throws -> [SQLRow] {
         try await lock.withLock { try await self.run(sql, binds) }
     }
 
-    func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(
+        ifCommitUnknown: CommitUncertainty<T>, _ body: @Sendable (any SQLExecutor) async throws -> T
+    ) async throws -> T {
         try await lock.withLock {
             _ = try await self.run("BEGIN IMMEDIATE", [])
             do {

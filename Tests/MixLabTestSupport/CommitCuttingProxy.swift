@@ -1,0 +1,183 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A TCP proxy on 127.0.0.1 in front of a PostgreSQL server that can lose a COMMIT's answer: once
+/// armed, it forwards the next message containing `COMMIT` to the server, throws away everything
+/// the server sends back on that connection and then closes it. The transaction commits; the
+/// client only sees its connection drop, the way it would if the network failed at that moment.
+public final class CommitCuttingProxy: Sendable {
+    /// The port clients connect to.
+    public let port: Int
+    private let upstreamPort: Int
+    private let listener: Int32
+    private let state = Mutex(State())
+
+    private struct State {
+        var armed = false
+        var cuts = 0
+        var stopped = false
+    }
+
+    /// Starts listening; connections are forwarded to `127.0.0.1:upstreamPort`.
+    public init(upstreamPort: Int) throws {
+        self.upstreamPort = upstreamPort
+        listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard listener >= 0 else { throw PostgresTestCluster.ClusterError("proxy: socket() failed: errno \(errno)") }
+        var address = Self.loopback(port: 0)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(listener, 64) == 0 else {
+            close(listener)
+            throw PostgresTestCluster.ClusterError("proxy: cannot listen on 127.0.0.1: errno \(errno)")
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
+        }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        let listener = self.listener
+        Thread { [self] in
+            while true {
+                let client = accept(listener, nil, nil)
+                if client < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                self.serve(client)
+            }
+        }.start()
+    }
+
+    /// Makes the proxy lose the answer to the next COMMIT that passes through it.
+    public func armCutAfterNextCommit() { state.withLock { $0.armed = true } }
+
+    /// How many COMMIT answers the proxy has thrown away.
+    public var cuts: Int { state.withLock { $0.cuts } }
+
+    /// Stops accepting connections (open ones end when either side closes).
+    public func stop() {
+        let first = state.withLock { state in
+            defer { state.stopped = true }
+            return !state.stopped
+        }
+        if first {
+            shutdown(listener, Int32(SHUT_RDWR))
+            close(listener)
+        }
+    }
+
+    private func serve(_ client: Int32) {
+        let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = Self.loopback(port: upstreamPort)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard upstream >= 0, connected == 0 else {
+            close(client)
+            if upstream >= 0 { close(upstream) }
+            return
+        }
+        let link = Link(client: client, upstream: upstream)
+        Thread { [self] in
+            self.forwardUntilCut(from: client, to: upstream, link: link)
+            link.finish()
+        }.start()
+        Thread {
+            CommitCuttingProxy.forwardUnlessMuted(from: upstream, to: client, link: link)
+            link.finish()
+        }.start()
+    }
+
+    /// Disarms and counts a cut when `chunk` carries a COMMIT and the proxy is armed.
+    private func takeArm(ifCommitIn chunk: [UInt8]) -> Bool {
+        guard chunk.count >= 6, Self.contains(chunk, Array("COMMIT".utf8)) else { return false }
+        return state.withLock { state in
+            guard state.armed else { return false }
+            state.armed = false
+            state.cuts += 1
+            return true
+        }
+    }
+
+    /// Client → server. A COMMIT while armed mutes the answers, is still forwarded (the server
+    /// commits) and then, once the server has had time to answer, the connection is closed.
+    private func forwardUntilCut(from source: Int32, to destination: Int32, link: Link) {
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(source, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { return }
+            let chunk = Array(buffer[0..<count])
+            let cut = takeArm(ifCommitIn: chunk)
+            if cut { link.muted.store(true, ordering: .sequentiallyConsistent) }
+            guard Self.sendAll(chunk, to: destination) else { return }
+            if cut {
+                usleep(500_000)
+                return
+            }
+        }
+    }
+
+    /// Server → client, dropping everything once the link is muted.
+    private static func forwardUnlessMuted(from source: Int32, to destination: Int32, link: Link) {
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(source, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { return }
+            if link.muted.load(ordering: .sequentiallyConsistent) { continue }
+            guard sendAll(Array(buffer[0..<count]), to: destination) else { return }
+        }
+    }
+
+    private static func sendAll(_ bytes: [UInt8], to socket: Int32) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes.withUnsafeBytes { send(socket, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+            if sent <= 0 { return false }
+            offset += sent
+        }
+        return true
+    }
+
+    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard haystack.count >= needle.count else { return false }
+        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
+            if Array(haystack[start..<(start + needle.count)]) == needle { return true }
+        }
+        return false
+    }
+
+    private static func loopback(port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return address
+    }
+
+    /// One proxied connection: both sockets close when both directions have ended.
+    private final class Link: Sendable {
+        let client: Int32
+        let upstream: Int32
+        let muted = Atomic(false)
+        private let ended = Atomic(0)
+
+        init(client: Int32, upstream: Int32) {
+            self.client = client
+            self.upstream = upstream
+        }
+
+        func finish() {
+            shutdown(client, Int32(SHUT_RDWR))
+            shutdown(upstream, Int32(SHUT_RDWR))
+            if ended.add(1, ordering: .sequentiallyConsistent).newValue == 2 {
+                close(client)
+                close(upstream)
+            }
+        }
+    }
+}
