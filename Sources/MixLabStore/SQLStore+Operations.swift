@@ -131,7 +131,8 @@ extension SQLStore {
     public func cancelSweep(_ id: SweepID) async throws -> [Lease] {
         let now = self.now, dialect = self.dialect
         return try await backend.transaction { db in
-            let sweep = try await db.execute("UPDATE sweeps SET state = 'cancelled', updated_at = \(now) WHERE id = $1 RETURNING id", [.text(id.rawValue)])
+            let sweep = try await db.execute(
+                "UPDATE sweeps SET state = 'cancelled', leased_runs = 0, updated_at = \(now) WHERE id = $1 RETURNING id", [.text(id.rawValue)])
             guard !sweep.isEmpty else { throw StoreError(.unknownSweep, "no sweep \(id); `mixlab sweep ls` lists them") }
             let live = try await db.execute(
                 "SELECT * FROM runs WHERE sweep_id = $1 AND state IN \(Self.leased) \(dialect.forUpdate)", [.text(id.rawValue)])

@@ -127,6 +127,17 @@ UPDATE sweeps SET leased_runs = (
 WHERE max_concurrent IS NOT NULL;
 CREATE INDEX runs_queued_by_sweep ON runs (sweep_id, run_index) WHERE state = 'queued';
 """#),
+        (4, "0004_workers.sql", #"""
+-- MixLab store, version 4: what the coordinator tracks about workers (quarantine after repeated
+-- failures, slots, drain) and per-attempt details the CLI shows (GPU ids, process id).
+
+ALTER TABLE workers ADD COLUMN consecutive_failures INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE workers ADD COLUMN gpu_ids TEXT NOT NULL DEFAULT '';
+ALTER TABLE workers ADD COLUMN version TEXT NOT NULL DEFAULT '';
+ALTER TABLE workers ADD COLUMN first_seen DOUBLE PRECISION NOT NULL DEFAULT 0;
+ALTER TABLE run_attempts ADD COLUMN gpu_ids TEXT;
+ALTER TABLE run_attempts ADD COLUMN pid INTEGER;
+"""#),
     ]
     static let sqlite: [(version: Int, name: String, sql: String)] = [
         (1, "0001_init.sql", #"""
@@ -252,6 +263,17 @@ UPDATE sweeps SET leased_runs = (
     SELECT COUNT(*) FROM runs r WHERE r.sweep_id = sweeps.id AND r.state IN ('assigned', 'running'))
 WHERE max_concurrent IS NOT NULL;
 CREATE INDEX runs_queued_by_sweep ON runs (sweep_id, run_index) WHERE state = 'queued';
+"""#),
+        (4, "0004_workers.sql", #"""
+-- MixLab store, version 4: what the coordinator tracks about workers (quarantine after repeated
+-- failures, slots, drain) and per-attempt details the CLI shows (GPU ids, process id).
+
+ALTER TABLE workers ADD COLUMN consecutive_failures INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE workers ADD COLUMN gpu_ids TEXT NOT NULL DEFAULT '';
+ALTER TABLE workers ADD COLUMN version TEXT NOT NULL DEFAULT '';
+ALTER TABLE workers ADD COLUMN first_seen DOUBLE PRECISION NOT NULL DEFAULT 0;
+ALTER TABLE run_attempts ADD COLUMN gpu_ids TEXT;
+ALTER TABLE run_attempts ADD COLUMN pid INTEGER;
 """#),
     ]
 }
