@@ -34,6 +34,10 @@ let package = Package(
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ]
         ),
+        .target(
+            name: "MixLabRunner",
+            dependencies: ["MixLabCore", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(name: "MixLabTestSupport", dependencies: ["MixLabStore"], path: "Tests/MixLabTestSupport"),
         .executableTarget(
             name: "mixlab",
@@ -47,6 +51,10 @@ let package = Package(
         .testTarget(name: "MixingLawsTests", dependencies: ["MixingLaws"], resources: [.copy("Fixtures")],
                     swiftSettings: optimisedMath),
         .testTarget(name: "MixLabStoreTests", dependencies: ["MixLabStore", "MixLabCore", "MixLabAnalysis", "MixLabTestSupport"]),
+        .testTarget(
+            name: "MixLabRunnerTests",
+            dependencies: ["MixLabRunner", "MixLabCore", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "MixLabAnalysisTests", dependencies: ["MixLabAnalysis", "MixLabCore", "MixingLaws", "mixlab"]),
     ],
     swiftLanguageModes: [.v6]
