@@ -80,6 +80,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(
+            name: "MixLabRunner",
+            dependencies: ["MixLabCore", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(name: "MixLabTestSupport", dependencies: ["MixLabStore"], path: "Tests/MixLabTestSupport"),
         .executableTarget(
             name: "mixlab",
@@ -105,6 +109,10 @@ let package = Package(
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]
+        ),
+        .testTarget(
+            name: "MixLabRunnerTests",
+            dependencies: ["MixLabRunner", "MixLabCore", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "MixLabAnalysisTests", dependencies: ["MixLabAnalysis", "MixLabCore", "MixingLaws", "mixlab"]),
     ],
