@@ -290,7 +290,7 @@ public final class Coordinator: Sendable {
                     $0.timeLimitSeconds = runtime.timeLimitSeconds
                     $0.noReportTimeoutSeconds = runtime.noReportTimeoutSeconds
                     $0.killGraceSeconds = runtime.killGraceSeconds
-                    $0.seed = runtime.seed &+ Int64(run.index)
+                    $0.seed = Self.seed(ofBudget: run.budgetJSON) ?? runtime.seed &+ Int64(run.index)
                 }
             }
         } catch {
@@ -331,6 +331,12 @@ public final class Coordinator: Sendable {
         } catch {
             logger.error("lease expiry failed", metadata: ["mixlab.error": "\(error)"])
         }
+    }
+
+    /// The run's seed as the sweep plan put it in the budget.
+    static func seed(ofBudget json: String) -> Int64? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return nil }
+        return (object["seed"] as? NSNumber)?.int64Value
     }
 
     static func seconds(_ duration: Duration) -> Double {

@@ -9,13 +9,25 @@ extension MixLab {
             abstract: "Write a sweep's ratios.csv, metrics.csv (joined on run id, readable by `mixlab fit`) and evals.csv.")
 
         @Argument(help: "The sweep id.") var sweep: String
-        @Option(help: "sqlite:///path/to/mixlab.db or postgres://user[:password]@host[:port]/db") var database: String
+        @Option(help: "Read the store directly: sqlite:PATH or postgres://user[:password]@host[:port]/db (default: ask the coordinator).")
+        var database: String?
         @Option(help: "Output format: csv.") var format: String = "csv"
         @Option(help: "Folder to write into (created if missing).") var out: String = "."
+        @OptionGroup var client: ClientOptions
 
         func run() async throws {
             guard format == "csv" else {
                 throw MixLabInputError(field: "--format \(format)", problem: "is not supported by export", fix: "use --format csv")
+            }
+            guard let database else {
+                let response = try await client.withAdmin { try await $0.export(.with { $0.sweepID = sweep }) }
+                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+                for (name, text) in [("ratios.csv", response.ratiosCsv), ("metrics.csv", response.metricsCsv), ("evals.csv", response.evalsCsv)] {
+                    let path = (out as NSString).appendingPathComponent(name)
+                    try text.write(toFile: path, atomically: true, encoding: .utf8)
+                    print(path)
+                }
+                return
             }
             let url = try storeURL(database)
             let id = SweepID(sweep)
