@@ -251,7 +251,7 @@ public final class Coordinator: Sendable {
         while true {
             var assigned = false
             for candidate in await registry.candidates() {
-                guard let capacity = await registry.capacity(of: candidate.worker), capacity.freeCPUs > 0 else { continue }
+                guard let capacity = await registry.capacity(of: candidate.worker), capacity.freeCPUs > 0 || capacity.freeGPUs > 0 else { continue }
                 do {
                     guard
                         let (run, lease) = try await store.claimRun(

@@ -107,7 +107,7 @@ actor WorkerRegistry {
     /// Workers that can take work now, rotated so consecutive passes start with different workers.
     func candidates() -> [Candidate] {
         let ready = sessions.values
-            .filter { !$0.draining && !$0.quarantined && $0.freeCPUs > 0 }
+            .filter { !$0.draining && !$0.quarantined && ($0.freeCPUs > 0 || $0.freeGPUs > 0) }
             .sorted { $0.worker.rawValue < $1.worker.rawValue }
             .map { Candidate(worker: $0.worker, host: $0.host, freeCPUs: $0.freeCPUs, freeGPUs: $0.freeGPUs) }
         guard !ready.isEmpty else { return [] }

@@ -100,18 +100,25 @@ public final class WorkerAgent: Service {
                     for await message in outbound { try await writer.write(message) }
                 }, options: options
             ) { response in
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    var heartbeat: Duration?
-                    for try await message in response.messages {
-                        if case .registered(let registered) = message.kind, heartbeat == nil {
-                            let interval = Duration.milliseconds(Int64(max(registered.heartbeatSeconds, 0.05) * 1000))
-                            heartbeat = interval
-                            group.addTask { try await self.heartbeats(every: interval) }
+                // However the response side ends, end the request side too.
+                do {
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        var heartbeat: Duration?
+                        for try await message in response.messages {
+                            if case .registered(let registered) = message.kind, heartbeat == nil {
+                                let interval = Duration.milliseconds(Int64(max(registered.heartbeatSeconds, 0.05) * 1000))
+                                heartbeat = interval
+                                group.addTask { try await self.heartbeats(every: interval) }
+                            }
+                            await self.handle(message)
                         }
-                        await self.handle(message)
+                        group.cancelAll()
                     }
-                    group.cancelAll()
+                } catch {
+                    await self.state.detach()
+                    throw error
                 }
+                await self.state.detach()
             }
         }
     }
