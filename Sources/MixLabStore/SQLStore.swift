@@ -55,8 +55,9 @@ public final class SQLStore: MixLabStore {
             let statements = Self.statements(migration.sql)
             let now = self.now
             let version = Int64(migration.version)
-            let applied: CommitUncertainty<Void> = .check { db in
-                try await db.execute("SELECT 1 AS applied FROM schema_migrations WHERE version = $1", [.integer(version)]).isEmpty ? nil : ()
+            let applied = CommitUncertainty<Void>.check { db in
+                let rows = try await db.execute("SELECT 1 AS applied FROM schema_migrations WHERE version = $1", [.integer(version)])
+                return rows.isEmpty ? nil : ()
             }
             try await backend.transaction(ifCommitUnknown: applied) { db in
                 for statement in statements { _ = try await db.execute(statement, []) }
@@ -88,11 +89,13 @@ public final class SQLStore: MixLabStore {
         let now = self.now
         // A client key makes the transaction idempotent; without one, a sweep with this id and spec
         // found after a lost COMMIT is the one this call wrote.
-        let committed: CommitUncertainty<Bool> = sweep.clientKey != nil ? .rerun : .check { db in
-            try await db.execute(
-                "SELECT 1 AS found FROM sweeps WHERE id = $1 AND spec_hash = $2 AND spec_json = $3",
-                [.text(sweep.id.rawValue), .text(sweep.specHash), .text(sweep.specJSON)]
-            ).isEmpty ? nil : true
+        var committed = CommitUncertainty<Bool>.rerun
+        if sweep.clientKey == nil {
+            let binds: [SQLValue] = [.text(sweep.id.rawValue), .text(sweep.specHash), .text(sweep.specJSON)]
+            committed = .check { db in
+                let found = try await db.execute("SELECT 1 AS found FROM sweeps WHERE id = $1 AND spec_hash = $2 AND spec_json = $3", binds)
+                return found.isEmpty ? nil : true
+            }
         }
         let created: Bool = try await backend.transaction(ifCommitUnknown: committed) { db in
             if let key = sweep.clientKey,

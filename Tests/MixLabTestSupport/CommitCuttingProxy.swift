@@ -25,9 +25,9 @@ public final class CommitCuttingProxy: Sendable {
     /// Starts listening; connections are forwarded to `127.0.0.1:upstreamPort`.
     public init(upstreamPort: Int) throws {
         self.upstreamPort = upstreamPort
-        listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard listener >= 0 else { throw PostgresTestCluster.ClusterError("proxy: socket() failed: errno \(errno)") }
-        var address = Self.loopback(port: 0)
+        var address = CommitCuttingProxy.loopback(port: 0)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
@@ -39,8 +39,8 @@ public final class CommitCuttingProxy: Sendable {
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
         }
+        self.listener = listener
         port = Int(UInt16(bigEndian: address.sin_port))
-        let listener = self.listener
         Thread { [self] in
             while true {
                 let client = accept(listener, nil, nil)
