@@ -270,6 +270,10 @@ public final class AttemptSupervisor: Sendable {
             case .exited(let code):
                 cause = .exitCode
                 message = "the trainer exited with status \(code)"
+            case .unavailable:
+                cause = .exitCode
+                message = "the trainer's exit status was lost (another part of the process reaped it; "
+                    + "is SIGCHLD ignored?)"
             case .signaled(let signal):
                 let oomKillsAfter = OOMKillCounter.read()
                 if signal == SIGKILL, !process.sentSIGKILL, let before = oomKillsBefore, let after = oomKillsAfter,

@@ -89,9 +89,8 @@ public enum TrainerCommand {
         environment["MIXLAB_ATTEMPT"] = String(spec.attempt)
         environment["MIXLAB_MIXTURE"] = JSONValue.object(spec.mixture.mapValues { .number($0) }).rendered()
         environment["MIXLAB_BUDGET"] = JSONValue.object(spec.budget).rendered()
-        environment["MIXLAB_DOMAINS"] = JSONValue.object(
-            Dictionary(spec.domains.map { ($0.name, JSONValue.string($0.path)) }, uniquingKeysWith: { first, _ in first })
-        ).rendered()
+        let domainPaths = spec.domains.map { ($0.name, JSONValue.string($0.path)) }
+        environment["MIXLAB_DOMAINS"] = JSONValue.object(Dictionary(domainPaths) { first, _ in first }).rendered()
         environment["MIXLAB_CONTROL"] = controlPath
         environment["MIXLAB_PROTOCOL"] = String(trainerProtocolVersion)
         environment["CUDA_VISIBLE_DEVICES"] = spec.gpus.map(String.init).joined(separator: ",")

@@ -12,6 +12,9 @@ import Darwin
 public enum TrainerExitStatus: Sendable, Hashable, CustomStringConvertible {
     case exited(code: Int32)
     case signaled(signal: Int32)
+    /// The process was reaped by someone else (e.g. the worker ignores SIGCHLD, which makes the
+    /// kernel reap children itself), so its status is unknown.
+    case unavailable
 
     public var exitCode: Int32? {
         if case .exited(let code) = self { code } else { nil }
@@ -25,6 +28,7 @@ public enum TrainerExitStatus: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .exited(let code): "exited with status \(code)"
         case .signaled(let signal): "killed by signal \(signal) (\(signalName(signal)))"
+        case .unavailable: "gone with an unknown exit status"
         }
     }
 
@@ -160,11 +164,15 @@ public final class TrainerProcess: Sendable {
     private func waitUntilExit() {
         var info = siginfo_t()
         while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR {}
-        let (status, waiters) = state.withLock { state -> (TrainerExitStatus, [CheckedContinuation<TrainerExitStatus, Never>]) in
+        typealias Waiter = CheckedContinuation<TrainerExitStatus, Never>
+        let (status, waiters) = state.withLock { state -> (TrainerExitStatus, [Waiter]) in
             kill(-pid, SIGKILL)
             var waitStatus: Int32 = 0
-            while waitpid(pid, &waitStatus, 0) < 0 && errno == EINTR {}
-            let status = TrainerExitStatus(waitStatus: waitStatus)
+            var reaped: pid_t
+            repeat {
+                reaped = waitpid(pid, &waitStatus, 0)
+            } while reaped < 0 && errno == EINTR
+            let status = reaped == pid ? TrainerExitStatus(waitStatus: waitStatus) : .unavailable
             state.status = status
             let waiters = state.waiters
             state.waiters = []
