@@ -187,7 +187,7 @@ public final class AttemptSupervisor: Sendable {
             }
             group.addTask {
                 while ticking.isOn.load(ordering: .relaxed) {
-                    await Self.sleepIgnoringCancellation(Self.tickInterval)
+                    await sleepIgnoringCancellation(Self.tickInterval)
                     mailbox.post(.tick)
                 }
             }
@@ -291,15 +291,6 @@ public final class AttemptSupervisor: Sendable {
         return .failed(AttemptFailure(
             cause: cause, exitCode: status.exitCode, signal: status.signal, message: message,
             logTail: log.tail(lines: spec.limits.logTailLines)))
-    }
-
-    private static func sleepIgnoringCancellation(_ duration: Duration) async {
-        let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) {
-                continuation.resume()
-            }
-        }
     }
 }
 

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import MixLabCore
 import Synchronization
@@ -212,23 +213,28 @@ public final class TrainerProcess: Sendable {
 
     /// Stops the whole group: SIGTERM, then SIGKILL once `grace` has passed if the trainer has not
     /// exited. Returns when the trainer has exited; whatever else was in the group is killed too.
+    /// The grace is kept even when the calling task is cancelled.
     @discardableResult
     public func terminateGroup(grace: Duration) async -> TrainerExitStatus {
         if let status = exitStatus { return status }
         signalGroup(SIGTERM)
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                _ = await self.waitForExit()
-                return true
-            }
-            group.addTask {
-                try? await Task.sleep(for: grace)
-                return false
-            }
-            let exitedInTime = await group.next() ?? false
-            if !exitedInTime { self.signalGroup(SIGKILL) }
-            group.cancelAll()
+        let deadline = ContinuousClock.now + grace
+        while exitStatus == nil, ContinuousClock.now < deadline {
+            await sleepIgnoringCancellation(.milliseconds(50))
         }
+        if exitStatus == nil { signalGroup(SIGKILL) }
         return await waitForExit()
+    }
+}
+
+/// Sleeps for `duration` even if the current task is cancelled (used where a deadline must hold
+/// while a worker shuts down).
+func sleepIgnoringCancellation(_ duration: Duration) async {
+    let (seconds, attoseconds) = duration.components
+    let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) {
+            continuation.resume()
+        }
     }
 }

@@ -80,3 +80,11 @@ struct AttemptStateMachineTests {
         #expect(machine.isFinished)
     }
 }
+
+@Suite("OOM kill counter")
+struct OOMKillCounterTests {
+    @Test func aCounterIsReadableOnLinux() {
+        // /proc/vmstat has had oom_kill since Linux 4.13; the cgroup files are preferred when present.
+        #expect(OOMKillCounter.read() != nil)
+    }
+}
