@@ -145,25 +145,26 @@ public final class AttemptSupervisor: Sendable {
     private func supervise(cancelledEarly: Bool) async throws(TrainerStartError) -> AttemptOutcome {
         let (socket, temporaryDirectory) = try prepare()
         defer {
-            if let temporaryDirectory { rmdir(temporaryDirectory) }
+            if let temporaryDirectory {
+                unlink(socket.path)
+                rmdir(temporaryDirectory)
+            }
         }
         let invocation: TrainerInvocation
         do {
             invocation = try TrainerCommand.render(spec, controlPath: socket.path)
         } catch {
-            socket.close()
-            socket.start { _ in }
+            socket.discard()
             throw TrainerStartError(message: error.description, inputError: error)
         }
         if cancelledEarly {
-            socket.close()
-            socket.start { _ in }
+            socket.discard()
             log.appendNote("attempt \(spec.attempt) of run \(spec.runID) cancelled before it started")
             return .failed(AttemptFailure(cause: .cancelled, exitCode: nil, signal: nil,
                                           message: "cancelled before the trainer started", logTail: ""))
         }
         log.appendNote("attempt \(spec.attempt) of run \(spec.runID) (sweep \(spec.sweepID)) starting\n"
-                           + invocation.shellText())
+                           + invocation.logText(sweepVariables: Set(spec.environment.keys)))
         let oomKillsBefore = OOMKillCounter.read()
         let process: TrainerProcess
         do {
@@ -171,8 +172,7 @@ public final class AttemptSupervisor: Sendable {
                 arguments: invocation.arguments, environment: invocation.fullEnvironment(), logPath: log.path,
                 currentDirectory: spec.currentDirectory)
         } catch {
-            socket.close()
-            socket.start { _ in }
+            socket.discard()
             throw error
         }
         let mailbox = self.mailbox

@@ -25,6 +25,16 @@ public struct TrainerInvocation: Sendable, Hashable {
         return (assignments + [arguments.map(Self.shellQuoted).joined(separator: " ")]).joined(separator: "\n")
     }
 
+    /// Like ``shellText()`` but with the values of `sweepVariables` (the sweep's own `env`, which may
+    /// hold tokens) replaced by `***`, for the attempt log.
+    public func logText(sweepVariables: Set<String>) -> String {
+        var redacted = self
+        for name in sweepVariables where redacted.environment[name] != nil {
+            redacted.environment[name] = "***"
+        }
+        return redacted.shellText()
+    }
+
     static func shellQuoted(_ text: String) -> String {
         let plain = text.unicodeScalars.allSatisfy {
             CharacterSet.alphanumerics.contains($0) || "-_./:=,@%+".unicodeScalars.contains($0)

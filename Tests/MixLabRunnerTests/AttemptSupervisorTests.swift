@@ -327,6 +327,10 @@ struct AttemptSupervisorTests {
         #expect(seen?["mixture"] as? [String: Double] == ["code": 0.25, "prose": 0.75])
         #expect((seen?["budget"] as? [String: Any])?["model_size"] as? String == "20M")
         #expect(seen?["domains"] as? [String: String] == ["code": "/data/code", "prose": "/data/prose"])
+        let log = try String(contentsOfFile: spec.workDirectory + "/trainer.log", encoding: .utf8)
+        #expect(log.contains("[mixlab] GREETING='***'"))
+        #expect(!log.contains("hello run-42"))
+        #expect(log.contains("[mixlab] MIXLAB_RUN_ID=run-42"))
     }
 
     @Test func cudaVisibleDevicesIsEmptyWithoutGPUs() async throws {
