@@ -87,7 +87,7 @@ struct AttemptStateMachine: Sendable {
             return [.emit(.hello(protocolVersion: version))]
         }
         if doneReceived {
-            return [.note("ignored a \(message.typeName) line after done")]
+            return [.note("ignored a \"\(message.typeName)\" line after done")]
         }
         switch message {
         case .hello:
@@ -152,7 +152,8 @@ struct AttemptStateMachine: Sendable {
         }
         guard stopReason == nil else { return [] }
         if let wallClock = limits.wallClock, now - startedAt > wallClock {
-            let message = "the wall-clock limit of \(wallClock) was exceeded; raise trainer.time_limit or shrink the budget"
+            let message = "the wall-clock limit of \(wallClock) was exceeded; "
+                + "raise trainer.time_limit or shrink the budget"
             return stop(StopReason(cause: .timeout, message: message), note: message)
         }
         if let noReport = limits.noReport, pendingNextRequests == 0, now - lastReport > noReport {

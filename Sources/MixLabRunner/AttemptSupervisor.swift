@@ -145,25 +145,26 @@ public final class AttemptSupervisor: Sendable {
     private func supervise(cancelledEarly: Bool) async throws(TrainerStartError) -> AttemptOutcome {
         let (socket, temporaryDirectory) = try prepare()
         defer {
-            if let temporaryDirectory { rmdir(temporaryDirectory) }
+            if let temporaryDirectory {
+                unlink(socket.path)
+                rmdir(temporaryDirectory)
+            }
         }
         let invocation: TrainerInvocation
         do {
             invocation = try TrainerCommand.render(spec, controlPath: socket.path)
         } catch {
-            socket.close()
-            socket.start { _ in }
+            socket.discard()
             throw TrainerStartError(message: error.description, inputError: error)
         }
         if cancelledEarly {
-            socket.close()
-            socket.start { _ in }
+            socket.discard()
             log.appendNote("attempt \(spec.attempt) of run \(spec.runID) cancelled before it started")
             return .failed(AttemptFailure(cause: .cancelled, exitCode: nil, signal: nil,
                                           message: "cancelled before the trainer started", logTail: ""))
         }
         log.appendNote("attempt \(spec.attempt) of run \(spec.runID) (sweep \(spec.sweepID)) starting\n"
-                           + invocation.shellText())
+                           + invocation.logText(sweepVariables: Set(spec.environment.keys)))
         let oomKillsBefore = OOMKillCounter.read()
         let process: TrainerProcess
         do {
@@ -171,8 +172,7 @@ public final class AttemptSupervisor: Sendable {
                 arguments: invocation.arguments, environment: invocation.fullEnvironment(), logPath: log.path,
                 currentDirectory: spec.currentDirectory)
         } catch {
-            socket.close()
-            socket.start { _ in }
+            socket.discard()
             throw error
         }
         let mailbox = self.mailbox
@@ -187,7 +187,7 @@ public final class AttemptSupervisor: Sendable {
             }
             group.addTask {
                 while ticking.isOn.load(ordering: .relaxed) {
-                    await Self.sleepIgnoringCancellation(Self.tickInterval)
+                    await sleepIgnoringCancellation(Self.tickInterval)
                     mailbox.post(.tick)
                 }
             }
@@ -270,6 +270,10 @@ public final class AttemptSupervisor: Sendable {
             case .exited(let code):
                 cause = .exitCode
                 message = "the trainer exited with status \(code)"
+            case .unavailable:
+                cause = .exitCode
+                message = "the trainer's exit status was lost (another part of the process reaped it; "
+                    + "is SIGCHLD ignored?)"
             case .signaled(let signal):
                 let oomKillsAfter = OOMKillCounter.read()
                 if signal == SIGKILL, !process.sentSIGKILL, let before = oomKillsBefore, let after = oomKillsAfter,
@@ -287,15 +291,6 @@ public final class AttemptSupervisor: Sendable {
         return .failed(AttemptFailure(
             cause: cause, exitCode: status.exitCode, signal: status.signal, message: message,
             logTail: log.tail(lines: spec.limits.logTailLines)))
-    }
-
-    private static func sleepIgnoringCancellation(_ duration: Duration) async {
-        let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) {
-                continuation.resume()
-            }
-        }
     }
 }
 

@@ -111,6 +111,17 @@ public final class ControlSocket: Sendable {
         wake()
     }
 
+    /// Closes the descriptors of a socket whose thread was never started.
+    public func discard() {
+        Glibc.close(listener)
+        unlink(path)
+        state.withLock { state in
+            state.threadDone = true
+            Glibc.close(wakeRead)
+            Glibc.close(wakeWrite)
+        }
+    }
+
     /// Closes everything now; the thread stops soon after and no more events are reported.
     public func close() {
         state.withLock { $0.closeRequested = true }

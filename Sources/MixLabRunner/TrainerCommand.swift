@@ -25,6 +25,16 @@ public struct TrainerInvocation: Sendable, Hashable {
         return (assignments + [arguments.map(Self.shellQuoted).joined(separator: " ")]).joined(separator: "\n")
     }
 
+    /// Like ``shellText()`` but with the values of `sweepVariables` (the sweep's own `env`, which may
+    /// hold tokens) replaced by `***`, for the attempt log.
+    public func logText(sweepVariables: Set<String>) -> String {
+        var redacted = self
+        for name in sweepVariables where redacted.environment[name] != nil {
+            redacted.environment[name] = "***"
+        }
+        return redacted.shellText()
+    }
+
     static func shellQuoted(_ text: String) -> String {
         let plain = text.unicodeScalars.allSatisfy {
             CharacterSet.alphanumerics.contains($0) || "-_./:=,@%+".unicodeScalars.contains($0)
@@ -89,9 +99,8 @@ public enum TrainerCommand {
         environment["MIXLAB_ATTEMPT"] = String(spec.attempt)
         environment["MIXLAB_MIXTURE"] = JSONValue.object(spec.mixture.mapValues { .number($0) }).rendered()
         environment["MIXLAB_BUDGET"] = JSONValue.object(spec.budget).rendered()
-        environment["MIXLAB_DOMAINS"] = JSONValue.object(
-            Dictionary(spec.domains.map { ($0.name, JSONValue.string($0.path)) }, uniquingKeysWith: { first, _ in first })
-        ).rendered()
+        let domainPaths = spec.domains.map { ($0.name, JSONValue.string($0.path)) }
+        environment["MIXLAB_DOMAINS"] = JSONValue.object(Dictionary(domainPaths) { first, _ in first }).rendered()
         environment["MIXLAB_CONTROL"] = controlPath
         environment["MIXLAB_PROTOCOL"] = String(trainerProtocolVersion)
         environment["CUDA_VISIBLE_DEVICES"] = spec.gpus.map(String.init).joined(separator: ",")

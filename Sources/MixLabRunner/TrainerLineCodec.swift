@@ -91,19 +91,23 @@ public struct TrainerLineCodec: Sendable {
 
         switch type {
         case "hello":
-            guard let field = fields["protocol"] else { throw fail(.missingField, "hello: field \"protocol\" is missing") }
+            guard let field = fields["protocol"] else {
+                throw fail(.missingField, "hello: field \"protocol\" is missing")
+            }
             guard case .integer(let version) = field else {
                 throw fail(.invalidField, "hello: field \"protocol\" must be an integer")
             }
             guard version == Int64(trainerProtocolVersion) else {
-                throw fail(.unsupportedProtocol,
-                           "protocol \(version) is not supported; this worker speaks protocol \(trainerProtocolVersion)")
+                throw fail(.unsupportedProtocol, "protocol \(version) is not supported; "
+                               + "this worker speaks protocol \(trainerProtocolVersion)")
             }
             return .hello(protocolVersion: Int(version))
         case "eval":
             let step = try count("step")
             let tokens = try count("tokens")
-            guard let lossesField = fields["losses"] else { throw fail(.missingField, "eval: field \"losses\" is missing") }
+            guard let lossesField = fields["losses"] else {
+                throw fail(.missingField, "eval: field \"losses\" is missing")
+            }
             guard case .object(let lossValues) = lossesField, !lossValues.isEmpty else {
                 throw fail(.invalidField, "eval: field \"losses\" must be a non-empty object {domain: loss}")
             }
@@ -152,7 +156,9 @@ public struct TrainerLineCodec: Sendable {
             }
             var weights: [String: Double] = [:]
             for (domain, value) in weightValues {
-                guard let weight = value.doubleValue else { throw fail(.invalidField, "mixture: weight must be a number") }
+                guard let weight = value.doubleValue else {
+                    throw fail(.invalidField, "mixture: weight must be a number")
+                }
                 weights[domain] = weight
             }
             guard case .integer(let steps)? = fields["steps"] else {

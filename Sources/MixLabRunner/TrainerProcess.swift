@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import MixLabCore
 import Synchronization
@@ -12,6 +13,9 @@ import Darwin
 public enum TrainerExitStatus: Sendable, Hashable, CustomStringConvertible {
     case exited(code: Int32)
     case signaled(signal: Int32)
+    /// The process was reaped by someone else (e.g. the worker ignores SIGCHLD, which makes the
+    /// kernel reap children itself), so its status is unknown.
+    case unavailable
 
     public var exitCode: Int32? {
         if case .exited(let code) = self { code } else { nil }
@@ -25,6 +29,7 @@ public enum TrainerExitStatus: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .exited(let code): "exited with status \(code)"
         case .signaled(let signal): "killed by signal \(signal) (\(signalName(signal)))"
+        case .unavailable: "gone with an unknown exit status"
         }
     }
 
@@ -160,11 +165,15 @@ public final class TrainerProcess: Sendable {
     private func waitUntilExit() {
         var info = siginfo_t()
         while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR {}
-        let (status, waiters) = state.withLock { state -> (TrainerExitStatus, [CheckedContinuation<TrainerExitStatus, Never>]) in
+        typealias Waiter = CheckedContinuation<TrainerExitStatus, Never>
+        let (status, waiters) = state.withLock { state -> (TrainerExitStatus, [Waiter]) in
             kill(-pid, SIGKILL)
             var waitStatus: Int32 = 0
-            while waitpid(pid, &waitStatus, 0) < 0 && errno == EINTR {}
-            let status = TrainerExitStatus(waitStatus: waitStatus)
+            var reaped: pid_t
+            repeat {
+                reaped = waitpid(pid, &waitStatus, 0)
+            } while reaped < 0 && errno == EINTR
+            let status = reaped == pid ? TrainerExitStatus(waitStatus: waitStatus) : .unavailable
             state.status = status
             let waiters = state.waiters
             state.waiters = []
@@ -204,23 +213,28 @@ public final class TrainerProcess: Sendable {
 
     /// Stops the whole group: SIGTERM, then SIGKILL once `grace` has passed if the trainer has not
     /// exited. Returns when the trainer has exited; whatever else was in the group is killed too.
+    /// The grace is kept even when the calling task is cancelled.
     @discardableResult
     public func terminateGroup(grace: Duration) async -> TrainerExitStatus {
         if let status = exitStatus { return status }
         signalGroup(SIGTERM)
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                _ = await self.waitForExit()
-                return true
-            }
-            group.addTask {
-                try? await Task.sleep(for: grace)
-                return false
-            }
-            let exitedInTime = await group.next() ?? false
-            if !exitedInTime { self.signalGroup(SIGKILL) }
-            group.cancelAll()
+        let deadline = ContinuousClock.now + grace
+        while exitStatus == nil, ContinuousClock.now < deadline {
+            await sleepIgnoringCancellation(.milliseconds(50))
         }
+        if exitStatus == nil { signalGroup(SIGKILL) }
         return await waitForExit()
+    }
+}
+
+/// Sleeps for `duration` even if the current task is cancelled (used where a deadline must hold
+/// while a worker shuts down).
+func sleepIgnoringCancellation(_ duration: Duration) async {
+    let (seconds, attoseconds) = duration.components
+    let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) {
+            continuation.resume()
+        }
     }
 }

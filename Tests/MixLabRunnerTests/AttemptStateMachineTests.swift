@@ -27,12 +27,14 @@ struct AttemptStateMachineTests {
         #expect(note.contains(#"offending line: {"type":"progress","step":1,"tokens":1}"#))
     }
 
+    let eval = #"{"type":"eval","step":1,"tokens":1,"losses":{"a":1}}"#
+
     @Test func everyConnectionSaysHelloFirst() {
         var machine = AttemptStateMachine(spec: spec, startedAt: start)
         _ = machine.socketEvent(line(#"{"type":"hello","protocol":1}"#, connection: 5), now: start)
-        _ = machine.socketEvent(line(#"{"type":"eval","step":1,"tokens":1,"losses":{"a":1}}"#, connection: 5), now: start)
+        _ = machine.socketEvent(line(eval, connection: 5), now: start)
         #expect(machine.stopReason == nil)
-        _ = machine.socketEvent(line(#"{"type":"eval","step":1,"tokens":1,"losses":{"a":1}}"#, connection: 6), now: start)
+        _ = machine.socketEvent(line(eval, connection: 6), now: start)
         #expect(machine.stopReason?.cause == .protocolError)
     }
 
@@ -45,7 +47,7 @@ struct AttemptStateMachineTests {
         let late = machine.socketEvent(line(#"{"type":"eval","step":3,"tokens":3,"losses":{"a":1}}"#), now: start)
         #expect(machine.finalEval?.step == 2)
         #expect(machine.evalCount == 2)
-        #expect(late == [.note("ignored a eval line after done")])
+        #expect(late == [.note("ignored a \"eval\" line after done")])
     }
 
     @Test func theWatchdogWaitsWhileANextIsBeingAnswered() {
@@ -76,5 +78,13 @@ struct AttemptStateMachineTests {
         #expect(machine.tick(now: start + .seconds(1)).isEmpty)
         #expect(machine.tick(now: start + .seconds(4)) == [.closeSocket])
         #expect(machine.isFinished)
+    }
+}
+
+@Suite("OOM kill counter")
+struct OOMKillCounterTests {
+    @Test func aCounterIsReadableOnLinux() {
+        // /proc/vmstat has had oom_kill since Linux 4.13; the cgroup files are preferred when present.
+        #expect(OOMKillCounter.read() != nil)
     }
 }

@@ -263,8 +263,8 @@ struct AttemptSupervisorTests {
         #expect(failure.cause == .cancelled)
         #expect(failure.signal == SIGKILL)
         let pid = try #require(RunnerFixtures.startedPID(events))
-        let grandchild = try #require(Int32(try String(contentsOfFile: directory.file("grandchild.pid"), encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        let grandchildText = try String(contentsOfFile: directory.file("grandchild.pid"), encoding: .utf8)
+        let grandchild = try #require(Int32(grandchildText.trimmingCharacters(in: .whitespacesAndNewlines)))
         let child = try #require(Int32(try String(contentsOfFile: directory.file("child.pid"), encoding: .utf8)))
         #expect(await RunnerFixtures.eventually {
             RunnerFixtures.livingMembers(ofGroup: pid).isEmpty && !RunnerFixtures.isAlive(grandchild)
@@ -310,8 +310,8 @@ struct AttemptSupervisorTests {
             environment: ["GREETING": "hello {run_id}", "OUT_DIR": directory.path], gpus: [0, 3])
         let (outcome, _) = try await RunnerFixtures.run(spec)
         #expect(outcome.result != nil, "\(outcome)")
-        let seen = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory.file("seen.json"))))
-            as? [String: Any]
+        let seenData = try Data(contentsOf: URL(fileURLWithPath: directory.file("seen.json")))
+        let seen = try JSONSerialization.jsonObject(with: seenData) as? [String: Any]
         let argv = try #require(seen?["argv"] as? [String])
         #expect(argv == ["--run", "run-42", "--steps=1500", "20M", "7", "3", "sweep-1", spec.workDirectory,
                          "{\"literal\": 1}"])
@@ -327,6 +327,10 @@ struct AttemptSupervisorTests {
         #expect(seen?["mixture"] as? [String: Double] == ["code": 0.25, "prose": 0.75])
         #expect((seen?["budget"] as? [String: Any])?["model_size"] as? String == "20M")
         #expect(seen?["domains"] as? [String: String] == ["code": "/data/code", "prose": "/data/prose"])
+        let log = try String(contentsOfFile: spec.workDirectory + "/trainer.log", encoding: .utf8)
+        #expect(log.contains("[mixlab] GREETING='***'"))
+        #expect(!log.contains("hello run-42"))
+        #expect(log.contains("[mixlab] MIXLAB_RUN_ID=run-42"))
     }
 
     @Test func cudaVisibleDevicesIsEmptyWithoutGPUs() async throws {
@@ -360,7 +364,8 @@ struct AttemptSupervisorTests {
         defer { directory.remove() }
         var spec = try RunnerFixtures.spec("pass\n", in: directory)
         spec.command = ["mixlab-no-such-trainer-program", "x"]
-        let error = await #expect(throws: TrainerStartError.self) { try await AttemptSupervisor(spec: spec, logger: RunnerFixtures.quietLogger).run() }
+        let supervisor = AttemptSupervisor(spec: spec, logger: RunnerFixtures.quietLogger)
+        let error = await #expect(throws: TrainerStartError.self) { try await supervisor.run() }
         #expect(error?.message.contains("mixlab-no-such-trainer-program") == true)
     }
 
@@ -406,5 +411,71 @@ struct AttemptSupervisorTests {
                                                              losses: ["code": Double(index), "prose": 2]),
                     "\(outcome)")
         }
+    }
+}
+
+@Suite("docs/trainer-protocol.md examples")
+struct TrainerProtocolDocTests {
+    /// The Python block that follows `<!-- tested: NAME -->` in the protocol document.
+    static func example(_ name: String) throws -> String {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        let text = try String(contentsOf: url.appendingPathComponent("docs/trainer-protocol.md"), encoding: .utf8)
+        let afterMarker = try #require(text.range(of: "<!-- tested: \(name) -->\n```python\n"))
+        let end = try #require(text.range(of: "```", range: afterMarker.upperBound..<text.endIndex))
+        return String(text[afterMarker.upperBound..<end.lowerBound])
+    }
+
+    @Test(arguments: ["helper-trainer", "raw-trainer"])
+    func exampleTrainerSucceeds(name: String) async throws {
+        let directory = try ScratchDirectory()
+        defer { directory.remove() }
+        let spec = try RunnerFixtures.spec(try Self.example(name), in: directory, budget: ["steps": .integer(120)])
+        let (outcome, _) = try await RunnerFixtures.run(spec) { step in
+            step < 200 ? .mixture(weights: ["code": 0.4, "prose": 0.6], steps: 100) : .stop
+        }
+        let result = try #require(outcome.result, "\(outcome)")
+        #expect(Set(result.finalEval.losses.keys) == ["code", "prose"])
+    }
+}
+
+@Suite("AttemptSupervisor edge cases")
+struct AttemptSupervisorEdgeTests {
+    @Test func cancelBeforeRunStartsNothing() async throws {
+        let directory = try ScratchDirectory()
+        defer { directory.remove() }
+        let spec = try RunnerFixtures.spec("""
+            open(os.path.join(os.environ["OUT_DIR"], "started"), "w").close()
+            """, in: directory, environment: ["OUT_DIR": directory.path])
+        let supervisor = AttemptSupervisor(spec: spec, logger: RunnerFixtures.quietLogger)
+        supervisor.cancel()
+        let outcome = try await supervisor.run()
+        #expect(outcome.failure?.cause == .cancelled)
+        #expect(!FileManager.default.fileExists(atPath: directory.file("started")))
+        var events: [AttemptEvent] = []
+        for await event in supervisor.events { events.append(event) }
+        #expect(events == [.finished(outcome)])
+    }
+
+    @Test func runTwiceIsRefused() async throws {
+        let directory = try ScratchDirectory()
+        defer { directory.remove() }
+        let spec = try RunnerFixtures.spec("""
+            with mt.connect() as t:
+                t.eval(1, 1, {"code": 1.0})
+                t.done()
+            """, in: directory)
+        let supervisor = AttemptSupervisor(spec: spec, logger: RunnerFixtures.quietLogger)
+        #expect(try await supervisor.run().result != nil)
+        await #expect(throws: TrainerStartError.self) { try await supervisor.run() }
+    }
+
+    @Test func trainerThatNeverConnectsAndExitsZeroIsAProtocolError() async throws {
+        let directory = try ScratchDirectory()
+        defer { directory.remove() }
+        let spec = try RunnerFixtures.spec("print('forgot the protocol')\n", in: directory)
+        let (outcome, _) = try await RunnerFixtures.run(spec)
+        #expect(outcome.failure?.cause == .protocolError)
+        #expect(outcome.failure?.logTail.contains("forgot the protocol") == true)
     }
 }

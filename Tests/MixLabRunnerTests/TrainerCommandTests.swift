@@ -27,7 +27,8 @@ struct TrainerCommandTests {
     @Test func fullEnvironmentInheritsButDropsTheWorkersOwnMixLabVariables() throws {
         let invocation = try TrainerCommand.render(spec, controlPath: "/c.sock")
         let full = invocation.fullEnvironment(inheriting: [
-            "PATH": "/usr/bin", "HOME": "/home/u", "MIXLAB_KEY": "/etc/mixlab/worker.key", "CUDA_VISIBLE_DEVICES": "0,1",
+            "PATH": "/usr/bin", "HOME": "/home/u", "MIXLAB_KEY": "/etc/mixlab/worker.key",
+            "CUDA_VISIBLE_DEVICES": "0,1",
         ])
         #expect(full["PATH"] == "/usr/bin")
         #expect(full["HOME"] == "/home/u")
