@@ -19,7 +19,9 @@ public enum MixLabTLS {
         var config = HTTP2ServerTransport.Posix.Config.defaults
         config.channelDebuggingCallbacks.onAcceptTCPConnection = { channel in
             channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(TLSVersionGuard())
+                // Right behind the TLS handler, so it sees the handshake event before HTTP/2 does.
+                let tls = try channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self)
+                try channel.pipeline.syncOperations.addHandler(TLSVersionGuard(), position: .after(tls))
             }
         }
         config.connection.maxIdleTime = nil

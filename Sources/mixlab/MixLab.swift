@@ -10,7 +10,10 @@ struct MixLab: AsyncParsableCommand {
         commandName: "mixlab",
         abstract: "Run data-mixing proxy sweeps, fit mixing laws and recommend the mixture for the full run.",
         version: "0.1.0",
-        subcommands: [Fit.self, MixtureCommand.self, Export.self, Database.self, Bench.self])
+        subcommands: [
+            SweepCommand.self, Runs.self, Workers.self, Export.self, Fit.self, MixtureCommand.self, CoordinatorCommand.self,
+            WorkerCommand.self, Certs.self, Database.self, Bench.self,
+        ])
 
     /// Every failure caused by input (a bad flag, file, column or value) prints one line and exits
     /// with status 2; help and version exit 0.
@@ -27,6 +30,10 @@ struct MixLab: AsyncParsableCommand {
         } catch let error as StoreError {
             // A store that cannot be reached is a failure (1); an unknown sweep is bad input (2).
             fail("error: \(error.description)", status: [.unknownSweep, .invalidURL].contains(error.code) ? 2 : 1)
+        } catch let error as SpecErrors {
+            fail(error.description)
+        } catch let error as RemoteError {
+            fail("error: \(error.description)", status: error.status)
         } catch let error as LawFitError {
             fail("error: \(error.description)")
         } catch {
