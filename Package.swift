@@ -145,6 +145,9 @@ let package = Package(
                 "mixlab", "MixLabCore", "MixLabStore", "MixLabPKI", "MixLabRPC", "MixLabTransport", "MixLabTestSupport",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .testTarget(
