@@ -57,6 +57,10 @@ public final class AttemptSupervisor: Sendable {
         case reply(connection: Int32, step: Int64, reply: TrainerReply)
     }
 
+    /// - Parameters:
+    ///   - spec: the attempt to run; nothing happens until ``run()``.
+    ///   - logger: gets the run id and attempt as metadata; logs start, stop reasons and the outcome.
+    ///   - next: answers the trainer's `next` requests (online methods); the default answers `stop`.
     public init(spec: AttemptSpec, logger: Logger = Logger(label: "mixlab.runner"),
                 next: @escaping NextHandler = { _ in .stop }) {
         self.spec = spec
