@@ -22,6 +22,11 @@ public struct AttemptResult: Sendable, Hashable {
     public var finalEval: TrainerEval
     /// How many evals the trainer reported in all.
     public var evalCount: Int
+
+    public init(finalEval: TrainerEval, evalCount: Int) {
+        self.finalEval = finalEval
+        self.evalCount = evalCount
+    }
 }
 
 /// Why and how an attempt failed.

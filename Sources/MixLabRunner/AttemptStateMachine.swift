@@ -53,6 +53,9 @@ struct AttemptStateMachine: Sendable {
         switch event {
         case .connected, .closed:
             return []
+        case .unterminated(_, let bytes):
+            return [.note("ignored an unterminated last line (every line must end with a newline): "
+                              + TrainerProtocolError.excerpt(bytes))]
         case .finished:
             socketFinished = true
             return []

@@ -57,6 +57,10 @@ public final class AttemptSupervisor: Sendable {
         case reply(connection: Int32, step: Int64, reply: TrainerReply)
     }
 
+    /// - Parameters:
+    ///   - spec: the attempt to run; nothing happens until ``run()``.
+    ///   - logger: gets the run id and attempt as metadata; logs start, stop reasons and the outcome.
+    ///   - next: answers the trainer's `next` requests (online methods); the default answers `stop`.
     public init(spec: AttemptSpec, logger: Logger = Logger(label: "mixlab.runner"),
                 next: @escaping NextHandler = { _ in .stop }) {
         self.spec = spec
@@ -186,8 +190,7 @@ public final class AttemptSupervisor: Sendable {
                 mailbox.post(.exited(await process.waitForExit()))
             }
             group.addTask {
-                while ticking.isOn.load(ordering: .relaxed) {
-                    await sleepIgnoringCancellation(Self.tickInterval)
+                while await ticking.sleep(Self.tickInterval) {
                     mailbox.post(.tick)
                 }
             }
@@ -234,7 +237,7 @@ public final class AttemptSupervisor: Sendable {
                     }
                 }
             }
-            ticking.isOn.store(false, ordering: .relaxed)
+            ticking.stop()
             group.cancelAll()
             let outcome = conclude(machine: machine, process: process, oomKillsBefore: oomKillsBefore)
             if case .failed(let failure) = outcome {
@@ -294,8 +297,50 @@ public final class AttemptSupervisor: Sendable {
     }
 }
 
-/// Keeps the supervisor's clock ticking until the attempt is decided; unlike task cancellation it
-/// is not set by cancelling the task that runs the supervisor.
+/// The supervisor's clock: sleeps between ticks until ``stop()``, which also ends a sleep in
+/// progress (so an attempt ends without waiting out a tick). Task cancellation does not stop it:
+/// the supervisor needs its clock while it winds down a cancelled attempt.
 private final class TickSwitch: Sendable {
-    let isOn = Atomic<Bool>(true)
+    private struct State {
+        var isOn = true
+        var sleeper: CheckedContinuation<Bool, Never>?
+        var generation = 0
+    }
+
+    private let state = Mutex(State())
+
+    /// Waits `interval`; `false` once stopped.
+    func sleep(_ interval: Duration) async -> Bool {
+        await withCheckedContinuation { continuation in
+            let generation: Int? = state.withLock { state in
+                guard state.isOn else { return nil }
+                state.generation += 1
+                state.sleeper = continuation
+                return state.generation
+            }
+            guard let generation else {
+                continuation.resume(returning: false)
+                return
+            }
+            let (seconds, attoseconds) = interval.components
+            let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) {
+                let sleeper = self.state.withLock { state -> CheckedContinuation<Bool, Never>? in
+                    guard state.generation == generation else { return nil }
+                    defer { state.sleeper = nil }
+                    return state.sleeper
+                }
+                sleeper?.resume(returning: true)
+            }
+        }
+    }
+
+    func stop() {
+        let sleeper = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+            state.isOn = false
+            defer { state.sleeper = nil }
+            return state.sleeper
+        }
+        sleeper?.resume(returning: false)
+    }
 }

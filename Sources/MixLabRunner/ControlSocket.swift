@@ -16,6 +16,8 @@ public final class ControlSocket: Sendable {
         case connected(connection: Int32)
         /// A complete line, without its newline.
         case line(connection: Int32, bytes: [UInt8])
+        /// Bytes after the last newline when a connection ended (e.g. the trainer died mid-write).
+        case unterminated(connection: Int32, bytes: [UInt8])
         /// A line grew past the limit before its newline; the connection has been closed.
         case oversized(connection: Int32, prefix: [UInt8], length: Int)
         case closed(connection: Int32)
@@ -196,7 +198,7 @@ public final class ControlSocket: Sendable {
                 if count < 0, errno == EAGAIN || errno == EINTR { continue }
                 if count <= 0 {
                     if let rest = splitters[connection]?.finish() {
-                        onEvent(.line(connection: connection, bytes: rest))
+                        onEvent(.unterminated(connection: connection, bytes: rest))
                     }
                     closeConnection(connection)
                     onEvent(.closed(connection: connection))

@@ -63,6 +63,14 @@ struct AttemptStateMachineTests {
         #expect(machine.stopReason?.cause == .timeout)
     }
 
+    @Test func anUnterminatedLastLineIsOnlyNoted() {
+        var machine = AttemptStateMachine(spec: spec, startedAt: start)
+        _ = machine.socketEvent(line(#"{"type":"hello","protocol":1}"#), now: start)
+        let actions = machine.socketEvent(.unterminated(connection: 5, bytes: Array(#"{"type":"ev"#.utf8)), now: start)
+        #expect(machine.stopReason == nil)
+        #expect(actions.count == 1)
+    }
+
     @Test func theFirstReasonToStopWins() {
         var machine = AttemptStateMachine(spec: spec, startedAt: start)
         _ = machine.cancel()

@@ -479,3 +479,24 @@ struct AttemptSupervisorEdgeTests {
         #expect(outcome.failure?.logTail.contains("forgot the protocol") == true)
     }
 }
+
+@Suite("Supervisor overhead (prints, asserts nothing about time)")
+struct SupervisorOverheadProbe {
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["MIXLAB_RUNNER_PROBE"] != nil))
+    func sequentialNoOpAttempts() async throws {
+        let directory = try ScratchDirectory()
+        defer { directory.remove() }
+        let count = 50
+        let clock = ContinuousClock()
+        let elapsed = try await clock.measure {
+            for index in 0..<count {
+                let spec = AttemptSpec(
+                    runID: RunID("r\(index)"), sweepID: SweepID("s"), attempt: 1, domains: RunnerFixtures.domains,
+                    mixture: ["code": 1], command: ["true"], workDirectory: directory.file("a\(index)"))
+                let outcome = try await AttemptSupervisor(spec: spec, logger: RunnerFixtures.quietLogger).run()
+                #expect(outcome.failure?.cause == .protocolError)
+            }
+        }
+        print("supervised no-op attempt: \(elapsed / count) each over \(count)")
+    }
+}
