@@ -14,12 +14,18 @@ let package = Package(
         .library(name: "MixingLaws", targets: ["MixingLaws"]),
         .library(name: "MixLabAnalysis", targets: ["MixLabAnalysis"]),
         .library(name: "MixLabStore", targets: ["MixLabStore"]),
+        .library(name: "MixLabPKI", targets: ["MixLabPKI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.2"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .target(name: "MixLabCore"),
@@ -34,11 +40,20 @@ let package = Package(
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ]
         ),
+        .target(
+            name: "MixLabPKI",
+            dependencies: [
+                "MixLabCore",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
         .target(name: "MixLabTestSupport", dependencies: ["MixLabStore"], path: "Tests/MixLabTestSupport"),
         .executableTarget(
             name: "mixlab",
             dependencies: [
-                "MixLabCore", "MixingLaws", "MixLabAnalysis", "MixLabStore",
+                "MixLabCore", "MixingLaws", "MixLabAnalysis", "MixLabStore", "MixLabPKI",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -47,6 +62,18 @@ let package = Package(
         .testTarget(name: "MixingLawsTests", dependencies: ["MixingLaws"], resources: [.copy("Fixtures")],
                     swiftSettings: optimisedMath),
         .testTarget(name: "MixLabStoreTests", dependencies: ["MixLabStore", "MixLabCore", "MixLabAnalysis", "MixLabTestSupport"]),
+        .testTarget(
+            name: "MixLabPKITests",
+            dependencies: [
+                "MixLabPKI", "MixLabCore", "mixlab",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .testTarget(name: "MixLabAnalysisTests", dependencies: ["MixLabAnalysis", "MixLabCore", "MixingLaws", "mixlab"]),
     ],
     swiftLanguageModes: [.v6]
