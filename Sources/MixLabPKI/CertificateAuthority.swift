@@ -113,7 +113,9 @@ public struct CertificateAuthority: Sendable, CustomStringConvertible, CustomDeb
     ///   because replacing the CA invalidates every certificate it issued.
     /// - Returns: the two paths written.
     @discardableResult
-    public func write(toDirectory directory: String, overwrite: Bool = false) throws -> (certificate: String, key: String) {
+    public func write(
+        toDirectory directory: String, overwrite: Bool = false
+    ) throws -> (certificate: String, key: String) {
         let certificatePath = (directory as NSString).appendingPathComponent(Self.certificateFileName)
         let keyPath = (directory as NSString).appendingPathComponent(Self.keyFileName)
         if !overwrite {
@@ -149,7 +151,8 @@ public struct CertificateAuthority: Sendable, CustomStringConvertible, CustomDeb
             OrganizationalUnitName(role.rawValue)
             CommonName(name)
         }
-        let authorityKeyID = try certificate.extensions.subjectKeyIdentifier?.keyIdentifier
+        let authorityKeyID =
+            try certificate.extensions.subjectKeyIdentifier?.keyIdentifier
             ?? SubjectKeyIdentifier(hash: certificate.publicKey).keyIdentifier
         var extensions = try Certificate.Extensions {
             Critical(BasicConstraints.notCertificateAuthority)
@@ -175,13 +178,15 @@ public struct CertificateAuthority: Sendable, CustomStringConvertible, CustomDeb
     /// digit. The name becomes the CN and the file names `NAME.pem` / `NAME.key`, hence the strict set.
     public static func validateLeafName(_ name: String, field: String = "NAME") throws {
         let allowed = name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
-        let problem: String? =
-            if name.isEmpty { "is empty" }
-            else if name.count > 64 { "is longer than 64 characters" }
-            else if !allowed { "contains characters other than letters, digits, '.', '_' and '-'" }
-            else if !(name.first!.isLetter || name.first!.isNumber) { "does not start with a letter or digit" }
-            else if name == "ca" { "is reserved for the CA's own files (ca.pem, ca.key)" }
-            else { nil }
+        let problem: String?
+        switch name {
+        case "": problem = "is empty"
+        case _ where name.count > 64: problem = "is longer than 64 characters"
+        case _ where !allowed: problem = "contains characters other than letters, digits, '.', '_' and '-'"
+        case _ where !(name.first!.isLetter || name.first!.isNumber): problem = "does not start with a letter or digit"
+        case "ca": problem = "is reserved for the CA's own files (ca.pem, ca.key)"
+        default: problem = nil
+        }
         if let problem {
             throw MixLabInputError(
                 field: "\(field) '\(name)'", problem: problem,
@@ -221,7 +226,9 @@ public struct IssuedCertificate: Sendable, CustomStringConvertible, CustomDebugS
     ///
     /// - Returns: the two paths written.
     @discardableResult
-    public func write(toDirectory directory: String, overwrite: Bool = false) throws -> (certificate: String, key: String) {
+    public func write(
+        toDirectory directory: String, overwrite: Bool = false
+    ) throws -> (certificate: String, key: String) {
         try PEMFiles.createDirectory(directory, flag: "--out-dir")
         let certificatePath = (directory as NSString).appendingPathComponent("\(identity.name).pem")
         let keyPath = (directory as NSString).appendingPathComponent("\(identity.name).key")

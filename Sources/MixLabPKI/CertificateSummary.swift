@@ -37,18 +37,25 @@ public struct CertificateSummary: Sendable {
     /// One `label: value` line per fact.
     public func text(at now: Date = Date()) -> String {
         let usages = ((try? certificate.extensions.extendedKeyUsage) ?? nil).map { $0.map(\.description) } ?? []
+        let keyUsage = ((try? certificate.extensions.keyUsage) ?? nil).map { "\($0)" } ?? "none"
+        let serial = certificate.serialNumber.bytes.map { String(format: "%02x", $0) }.joined(separator: ":")
         var lines: [(String, String)] = []
         if let source { lines.append(("file", source)) }
         lines += [
             ("subject", "\(certificate.subject)"),
             ("role", roleText),
-            ("SANs", subjectAlternativeNames.isEmpty ? "none" : subjectAlternativeNames.map(\.description).joined(separator: ", ")),
-            ("key usage", usages.isEmpty ? "none" : usages.joined(separator: ", ")),
+            (
+                "SANs",
+                subjectAlternativeNames.isEmpty
+                    ? "none" : subjectAlternativeNames.map(\.description).joined(separator: ", ")
+            ),
+            ("key usage", keyUsage),
+            ("EKU", usages.isEmpty ? "none" : usages.joined(separator: ", ")),
             ("not before", timestamp(certificate.notValidBefore)),
             ("not after", timestamp(certificate.notValidAfter)),
             ("status", status(at: now)),
             ("issuer", "\(certificate.issuer)"),
-            ("serial", certificate.serialNumber.description),
+            ("serial", serial),
         ]
         return lines.map { label, value in "\(label):".padding(toLength: 12, withPad: " ", startingAt: 0) + value }
             .joined(separator: "\n")

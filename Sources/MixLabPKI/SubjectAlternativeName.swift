@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import MixLabCore
 import SwiftASN1
 import X509
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// One host a certificate is valid for: a DNS name or an IP address (a `--san` value).
 public enum SubjectAlternativeName: Sendable, Hashable, CustomStringConvertible {
@@ -68,7 +69,9 @@ public enum SubjectAlternativeName: Sendable, Hashable, CustomStringConvertible 
 
     private static func addressBytes(_ text: String, family: Int32, count: Int) -> [UInt8]? {
         var bytes = [UInt8](repeating: 0, count: 16)
-        let parsed = text.withCString { pointer in bytes.withUnsafeMutableBytes { inet_pton(family, pointer, $0.baseAddress) } }
+        let parsed = text.withCString { pointer in
+            bytes.withUnsafeMutableBytes { inet_pton(family, pointer, $0.baseAddress) }
+        }
         return parsed == 1 ? Array(bytes.prefix(count)) : nil
     }
 

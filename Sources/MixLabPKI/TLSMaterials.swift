@@ -26,7 +26,8 @@ public struct TLSFiles: Sendable, Hashable {
 /// with swift-certificates' RFC 5280 verifier), and its OU role is the one the caller expects. The private key
 /// appears in no `description`, `debugDescription` or `dump` output.
 public struct TLSMaterials: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
-    /// The CA file's PEM text: use it as the one trust root (`.certificates([.bytes(Array(caPEM.utf8), format: .pem)])`).
+    /// The CA file's PEM text. Make it the only trust root, on both sides:
+    /// `tls.trustRoots = .certificates([.bytes(Array(caPEM.utf8), format: .pem)])`.
     public let caPEM: String
     /// The certificate file's PEM text (leaf, possibly followed by more certificates).
     public let certificatePEM: String
@@ -46,7 +47,9 @@ public struct TLSMaterials: Sendable, CustomStringConvertible, CustomDebugString
     /// Every failure is a `MixLabInputError` naming the file and the fix, for example
     /// `key file /etc/mixlab/w1.key: key file /etc/mixlab/w1.key is mode 0644; run: chmod 600 /etc/mixlab/w1.key`.
     /// - Parameter now: the time validity is judged at (tests only).
-    public static func load(_ files: TLSFiles, expectedRole: MixLabRole, now: Date = Date()) async throws -> TLSMaterials {
+    public static func load(_ files: TLSFiles, expectedRole: MixLabRole, now: Date = Date()) async throws
+        -> TLSMaterials
+    {
         let keyPEM = try PEMFiles.readPrivateKeyText(files.keyPath)
         let caPEM = try PEMFiles.readText(files.caPath, what: "CA file")
         let certificatePEM = try PEMFiles.readText(files.certificatePath, what: "certificate file")
@@ -72,17 +75,20 @@ public struct TLSMaterials: Sendable, CustomStringConvertible, CustomDebugString
                 field: certificateField,
                 problem: "was not issued by the CA in \(files.caPath) (its issuer is '\(leaf.issuer)', the CA is '"
                     + caCertificates.map { "\($0.subject)" }.joined(separator: "', '") + "')",
-                fix: "pass the --ca of the CA that issued it, or issue a new one from this CA with `mixlab certs issue`")
+                fix: "pass the --ca of the CA that issued it, or issue a new one from this CA with `mixlab certs issue`"
+            )
         }
         try checkValidity(leaf, field: certificateField, now: now, fix: "issue a new one with `mixlab certs issue`")
-        try checkValidity(issuer, field: "CA file \(files.caPath)", now: now,
-                          fix: "create a new CA with `mixlab certs init --force` and re-issue every certificate")
+        try checkValidity(
+            issuer, field: "CA file \(files.caPath)", now: now,
+            fix: "create a new CA with `mixlab certs init --force` and re-issue every certificate")
 
         let identity = try PeerIdentity(certificate: leaf)
         guard identity.role == expectedRole else {
             throw MixLabInputError(
                 field: certificateField,
-                problem: "is a \(identity.role) certificate (OU=\(identity.role)) but this needs a \(expectedRole) certificate",
+                problem: "is a \(identity.role) certificate (OU=\(identity.role)) "
+                    + "but this needs a \(expectedRole) certificate",
                 fix: "issue one with `mixlab certs issue --role \(expectedRole) NAME` and pass it as --cert/--key")
         }
         let usages = (try? leaf.extensions.extendedKeyUsage).map { Array($0) } ?? []

@@ -17,11 +17,13 @@ extension MixLab {
 
     struct InitAuthority: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "init", abstract: "Create a CA: DIR/ca.pem (share it) and DIR/ca.key (mode 0600, keep it safe).")
+            commandName: "init",
+            abstract: "Create a CA: DIR/ca.pem (share it) and DIR/ca.key (mode 0600, keep it safe).")
 
         @Option(help: "Directory for ca.pem and ca.key (created with mode 0700 if missing).") var dir: String
         @Option(help: "Days the CA is valid.") var days = CertificateAuthority.defaultValidityDays
-        @Flag(help: "Replace an existing CA. Every certificate the old one issued stops being trusted.") var force = false
+        @Flag(help: "Replace an existing CA. Every certificate the old one issued stops being trusted.") var force =
+            false
 
         func run() async throws {
             let validity = try validityDays(days)
@@ -29,7 +31,10 @@ extension MixLab {
             let paths = try authority.write(toDirectory: dir, overwrite: force)
             print("wrote \(paths.certificate) (CA certificate, give it to every host as --ca)")
             print("wrote \(paths.key) (CA key, mode 0600; needed only to issue certificates)")
-            print("CA: \(authority.certificate.subject), valid until \(authority.certificate.notValidAfter.formatted(.iso8601))")
+            print(
+                "CA: \(authority.certificate.subject), "
+                    + "valid until \(authority.certificate.notValidAfter.formatted(.iso8601))"
+            )
         }
     }
 
@@ -43,7 +48,8 @@ extension MixLab {
 
         @Option(help: "Directory holding the CA (ca.pem, ca.key).") var dir: String
         @Option(help: "coordinator, worker or client.") var role: String
-        @Option(name: .customLong("san"), help: "Extra DNS name or IP address the certificate is valid for (repeatable).")
+        @Option(
+            name: .customLong("san"), help: "Extra DNS name or IP address the certificate is valid for (repeatable).")
         var sans: [String] = []
         @Option(help: "Days the certificate is valid.") var days = 365
         @Option(help: "Directory for NAME.pem and NAME.key (default: --dir).") var outDir: String?

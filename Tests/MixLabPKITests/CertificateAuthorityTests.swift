@@ -14,7 +14,9 @@ struct CertificateAuthorityTests {
         #expect(try PeerIdentity(certificate: reparsed) == PeerIdentity(name: "node-7.lab", role: role))
         #expect(try MixLabRole(certificate: reparsed) == role)
         let subject = "\(reparsed.subject)"
-        #expect(subject.contains("OU=\(role.rawValue)") && subject.contains("O=MixLab") && subject.contains("CN=node-7.lab"))
+        #expect(
+            subject.contains("OU=\(role.rawValue)") && subject.contains("O=MixLab") && subject.contains("CN=node-7.lab")
+        )
     }
 
     @Test("Roles parse case-insensitively; unknown roles name the flag and the choices")
@@ -45,7 +47,9 @@ struct CertificateAuthorityTests {
         let leaf = try authority.issue(role: .worker, name: "w1").certificate
         #expect(ca.publicKey.isValidSignature(leaf.signature, for: leaf))
         #expect(leaf.issuer == ca.subject)
-        #expect(try leaf.extensions.authorityKeyIdentifier?.keyIdentifier == ca.extensions.subjectKeyIdentifier?.keyIdentifier)
+        #expect(
+            try leaf.extensions.authorityKeyIdentifier?.keyIdentifier
+                == ca.extensions.subjectKeyIdentifier?.keyIdentifier)
         #expect(try leaf.extensions.subjectKeyIdentifier != nil)
         #expect(try leaf.extensions.basicConstraints == .notCertificateAuthority)
     }
@@ -64,8 +68,9 @@ struct CertificateAuthorityTests {
         let extra = try SubjectAlternativeName(parsing: "head.example.org")
         let coordinator = try authority.issue(role: .coordinator, name: "head", subjectAlternativeNames: [extra])
         #expect(try Array(coordinator.certificate.extensions.extendedKeyUsage!) == [.serverAuth, .clientAuth])
-        #expect(CertificateSummary(certificate: coordinator.certificate).subjectAlternativeNames.map(\.description)
-            == ["DNS:localhost", "IP:127.0.0.1", "IP:::1", "DNS:head.example.org"])
+        #expect(
+            CertificateSummary(certificate: coordinator.certificate).subjectAlternativeNames.map(\.description)
+                == ["DNS:localhost", "IP:127.0.0.1", "IP:::1", "DNS:head.example.org"])
 
         let worker = try authority.issue(role: .worker, name: "w1")
         #expect(try Array(worker.certificate.extensions.extendedKeyUsage!) == [.clientAuth])
@@ -85,14 +90,17 @@ struct CertificateAuthorityTests {
         #expect(expired.notValidAfter < Date())
     }
 
-    @Test("Leaf names must be file- and CN-safe", arguments: ["", "a/b", "../x", "-lead", ".hidden", "ca", "sp ace", "é", String(repeating: "x", count: 65)])
+    @Test(
+        "Leaf names must be file- and CN-safe",
+        arguments: ["", "a/b", "../x", "-lead", ".hidden", "ca", "sp ace", "é", String(repeating: "x", count: 65)])
     func badNames(name: String) throws {
         let authority = try CertificateAuthority.create()
         let error = #expect(throws: MixLabInputError.self) { try authority.issue(role: .worker, name: name) }
         #expect(error?.field == "NAME '\(name)'")
     }
 
-    @Test("Good leaf names", arguments: ["w1", "gpu-node-3", "alice.laptop", "A_b-9", String(repeating: "x", count: 64)])
+    @Test(
+        "Good leaf names", arguments: ["w1", "gpu-node-3", "alice.laptop", "A_b-9", String(repeating: "x", count: 64)])
     func goodNames(name: String) throws {
         try CertificateAuthority.validateLeafName(name)
     }
@@ -149,7 +157,10 @@ struct CertificateAuthorityTests {
         var dumped = ""
         dump(issued, to: &dumped)
         dump(fixture.authority, to: &dumped)
-        for text in ["\(issued)", String(reflecting: issued), "\(fixture.authority)", String(reflecting: fixture.authority), dumped] {
+        for text in [
+            "\(issued)", String(reflecting: issued), "\(fixture.authority)", String(reflecting: fixture.authority),
+            dumped,
+        ] {
             #expect(!text.contains(keyBody))
             #expect(!text.contains("PRIVATE KEY"))
         }

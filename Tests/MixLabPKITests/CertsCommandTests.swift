@@ -43,13 +43,16 @@ struct CertsCommandTests {
 
         let shown = try Subprocess.mixlab("certs", "show", scratch.file("head.pem"))
         #expect(shown.status == 0)
-        let lines = Dictionary(uniqueKeysWithValues: shown.stdout.split(separator: "\n").map { line in
-            let parts = line.split(separator: ":", maxSplits: 1)
-            return (String(parts[0]), parts[1].trimmingCharacters(in: .whitespaces))
-        })
+        let lines = Dictionary(
+            uniqueKeysWithValues: shown.stdout.split(separator: "\n").map { line in
+                let parts = line.split(separator: ":", maxSplits: 1)
+                return (String(parts[0]), parts[1].trimmingCharacters(in: .whitespaces))
+            })
         #expect(lines["role"] == "coordinator")
         #expect(lines["SANs"] == "DNS:localhost, IP:127.0.0.1, IP:::1, DNS:head.example.org, IP:10.0.0.5")
-        #expect(lines["key usage"] == "serverAuth, clientAuth")
+        #expect(lines["EKU"] == "serverAuth, clientAuth")
+        #expect(lines["key usage"] == "digitalSignature")
+        #expect(lines["serial"]?.split(separator: ":").allSatisfy { $0.count == 2 } == true)
         #expect(lines["status"] == "valid")
         #expect(lines["subject"]?.contains("CN=head") == true)
         #expect(lines["issuer"]?.contains("CN=MixLab CA") == true)
@@ -66,12 +69,14 @@ struct CertsCommandTests {
         #expect(duplicate.stderr.contains("already exists") && duplicate.stderr.contains("--force"))
     }
 
-    @Test("Bad input exits 2 with one line naming the flag", arguments: [
-        (["--role", "admin", "x"], "error: --role: unknown role 'admin'; use one of coordinator, worker, client"),
-        (["--role", "worker", "a/b"], "error: NAME 'a/b': contains characters other than letters"),
-        (["--role", "worker", "w", "--san", "bad host"], "error: --san 'bad host': contains ' '"),
-        (["--role", "worker", "w", "--days", "0"], "error: --days 0: is out of range; give 1 to 36500 days"),
-    ])
+    @Test(
+        "Bad input exits 2 with one line naming the flag",
+        arguments: [
+            (["--role", "admin", "x"], "error: --role: unknown role 'admin'; use one of coordinator, worker, client"),
+            (["--role", "worker", "a/b"], "error: NAME 'a/b': contains characters other than letters"),
+            (["--role", "worker", "w", "--san", "bad host"], "error: --san 'bad host': contains ' '"),
+            (["--role", "worker", "w", "--days", "0"], "error: --days 0: is out of range; give 1 to 36500 days"),
+        ])
     func badInput(arguments: [String], expectedPrefix: String) throws {
         let scratch = try ScratchDirectory()
         #expect(try Subprocess.mixlab("certs", "init", "--dir", scratch.path).status == 0)
@@ -86,7 +91,8 @@ struct CertsCommandTests {
         let scratch = try ScratchDirectory()
         let issue = try Subprocess.mixlab("certs", "issue", "--dir", scratch.path, "--role", "worker", "w1")
         #expect(issue.status == 2)
-        #expect(issue.stderr.contains("holds no CA") && issue.stderr.contains("mixlab certs init --dir \(scratch.path)"))
+        #expect(
+            issue.stderr.contains("holds no CA") && issue.stderr.contains("mixlab certs init --dir \(scratch.path)"))
         let show = try Subprocess.mixlab("certs", "show", scratch.file("none.pem"))
         #expect(show.status == 2)
         #expect(show.stderr == "error: certificate file \(scratch.file("none.pem")): does not exist; check the path\n")

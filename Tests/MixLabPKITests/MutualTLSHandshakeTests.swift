@@ -84,10 +84,14 @@ struct MutualTLSHandshakeTests {
 
     /// Serves exactly one connection and runs one client against it: the client sends "ping", the server
     /// answers "pong". Either side's failure is recorded, not thrown.
-    private func exchange(server: TLSMaterials, client: IssuedCertificate?, trusting caPEM: String) async throws -> Outcome {
+    private func exchange(server: TLSMaterials, client: IssuedCertificate?, trusting caPEM: String) async throws
+        -> Outcome
+    {
         let roots = NIOSSLTrustRoots.certificates(try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8)))
         var serverConfiguration = TLSConfiguration.makeServerConfigurationWithMTLS(
-            certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(server.certificatePEM.utf8)).map { .certificate($0) },
+            certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(server.certificatePEM.utf8)).map {
+                .certificate($0)
+            },
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(server.privateKeyPEM.utf8), format: .pem)),
             trustRoots: roots)
         serverConfiguration.minimumTLSVersion = .tlsv13
@@ -137,7 +141,8 @@ struct MutualTLSHandshakeTests {
                                 guard outcome.serverReceived == "ping" else { continue }
                                 let peer = try await connection.channel.nioSSL_peerCertificate().get()
                                 if let peer {
-                                    outcome.peer = try PeerIdentity(certificate: Certificate(derEncoded: peer.toDERBytes()))
+                                    outcome.peer = try PeerIdentity(
+                                        certificate: Certificate(derEncoded: peer.toDERBytes()))
                                 }
                                 outcome.tlsVersion = try await connection.channel.nioSSL_tlsVersion().get()
                                 try await outbound.write(ByteBuffer(string: "pong"))

@@ -34,7 +34,9 @@ struct OpenSSLCrossCheckTests {
             #expect(text.contains("ASN1 OID: prime256v1"))
             if role == .coordinator {
                 #expect(text.contains("TLS Web Server Authentication, TLS Web Client Authentication"))
-                #expect(text.contains("DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1, IP Address:10.9.8.7"))
+                #expect(
+                    text.contains(
+                        "DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1, IP Address:10.9.8.7"))
             } else {
                 #expect(text.contains("TLS Web Client Authentication"))
                 #expect(!text.contains("TLS Web Server Authentication"))
@@ -57,7 +59,8 @@ struct OpenSSLCrossCheckTests {
         let expiredResult = try Subprocess.run(openssl, ["verify", "-CAfile", fixture.caPath, expired.certificatePath])
         #expect(expiredResult.status != 0)
         #expect((expiredResult.stdout + expiredResult.stderr).contains("certificate has expired"))
-        let strangerResult = try Subprocess.run(openssl, ["verify", "-CAfile", fixture.caPath, stranger.certificatePath])
+        let strangerResult = try Subprocess.run(
+            openssl, ["verify", "-CAfile", fixture.caPath, stranger.certificatePath])
         #expect(strangerResult.status != 0)
     }
 }

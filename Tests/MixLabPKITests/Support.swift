@@ -67,7 +67,8 @@ struct Subprocess {
     static let mixlab: String = {
         let optionalCandidates: [String?] = [
             Bundle.main.executableURL.map { $0.deletingLastPathComponent().appendingPathComponent("mixlab").path },
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mixlab").path,
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mixlab")
+                .path,
             URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
                 .deletingLastPathComponent().appendingPathComponent(".build/debug/mixlab").path,
         ]

@@ -18,7 +18,9 @@ struct TLSMaterialsTests {
         #expect(!"\(materials)".contains("PRIVATE KEY") && !String(reflecting: materials).contains("PRIVATE KEY"))
     }
 
-    @Test("A key readable by group or others is refused with the chmod fix", arguments: [0o644, 0o640, 0o604, 0o660, 0o700])
+    @Test(
+        "A key readable by group or others is refused with the chmod fix",
+        arguments: [0o644, 0o640, 0o604, 0o660, 0o700])
     func refusesLooseKey(mode: Int) async throws {
         let fixture = try PKIFixture()
         let (_, files) = try fixture.issue(.worker, "w1")
@@ -31,8 +33,8 @@ struct TLSMaterialsTests {
             try await TLSMaterials.load(files, expectedRole: .worker)
         }
         let octal = "0" + String(mode, radix: 8)
-        #expect(error?.description
-            == "key file \(files.keyPath): key file \(files.keyPath) is mode \(octal); run: chmod 600 \(files.keyPath)")
+        let key = files.keyPath
+        #expect(error?.description == "key file \(key): key file \(key) is mode \(octal); run: chmod 600 \(key)")
     }
 
     @Test("The wrong role is refused, naming both roles")
@@ -56,11 +58,23 @@ struct TLSMaterialsTests {
         #expect(error?.problem.hasPrefix("expired on ") == true)
     }
 
+    @Test("A certificate judged before its start is 'not valid until', naming the clock as a cause")
+    func refusesNotYetValid() async throws {
+        let fixture = try PKIFixture()
+        let (_, files) = try fixture.issue(.worker, "w1")
+        let error = await #expect(throws: MixLabInputError.self) {
+            try await TLSMaterials.load(files, expectedRole: .worker, now: Date().addingTimeInterval(-86_400))
+        }
+        #expect(error?.problem.hasPrefix("is not valid until ") == true)
+        #expect(error?.fix.hasPrefix("check this host's clock") == true)
+    }
+
     @Test("A certificate from another CA is refused")
     func refusesForeignCA() async throws {
         let fixture = try PKIFixture(), foreign = try PKIFixture()
         let (_, foreignFiles) = try foreign.issue(.worker, "w1")
-        let files = TLSFiles(caPath: fixture.caPath, certificatePath: foreignFiles.certificatePath, keyPath: foreignFiles.keyPath)
+        let files = TLSFiles(
+            caPath: fixture.caPath, certificatePath: foreignFiles.certificatePath, keyPath: foreignFiles.keyPath)
         let error = await #expect(throws: MixLabInputError.self) {
             try await TLSMaterials.load(files, expectedRole: .worker)
         }
@@ -89,7 +103,9 @@ struct TLSMaterialsTests {
         }
         var missing = files
         missing.certificatePath = fixture.scratch.file("nope.pem")
-        #expect(await failure(missing)?.description == "certificate file \(missing.certificatePath): does not exist; check the path")
+        #expect(
+            await failure(missing)?.description
+                == "certificate file \(missing.certificatePath): does not exist; check the path")
         var missingKey = files
         missingKey.keyPath = fixture.scratch.file("nope.key")
         #expect(await failure(missingKey)?.field == "key file \(missingKey.keyPath)")
