@@ -80,6 +80,24 @@ public struct PeerIdentity: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(role) \(name)" }
+
+    /// Throws `RoleNotAllowed` unless this identity's role is one of `allowed`; `action` names the call in the
+    /// message (e.g. `submit a sweep`). The gRPC layer maps the error to `permissionDenied`.
+    public func authorize(_ allowed: Set<MixLabRole>, to action: String) throws(RoleNotAllowed) {
+        guard allowed.contains(role) else { throw RoleNotAllowed(identity: self, allowed: allowed, action: action) }
+    }
+}
+
+/// A peer whose certificate role may not make a call: `worker w1 may not submit a sweep (needs a client certificate)`.
+public struct RoleNotAllowed: Error, Sendable, Hashable, CustomStringConvertible {
+    public var identity: PeerIdentity
+    public var allowed: Set<MixLabRole>
+    public var action: String
+
+    public var description: String {
+        let roles = MixLabRole.allCases.filter(allowed.contains).map(\.rawValue).joined(separator: " or ")
+        return "\(identity) may not \(action) (needs a \(roles) certificate)"
+    }
 }
 
 extension DistinguishedName {

@@ -26,6 +26,16 @@ struct CertificateAuthorityTests {
         #expect(error?.description == "--role: unknown role 'admin'; use one of coordinator, worker, client")
     }
 
+    @Test("authorize lets the listed roles through and names the refused one")
+    func authorize() throws {
+        let worker = PeerIdentity(name: "w1", role: .worker)
+        try worker.authorize([.worker], to: "open a worker session")
+        let error = #expect(throws: RoleNotAllowed.self) {
+            try worker.authorize([.client, .coordinator], to: "submit a sweep")
+        }
+        #expect(error?.description == "worker w1 may not submit a sweep (needs a coordinator or client certificate)")
+    }
+
     @Test("A certificate without a MixLab OU has no role: the CA itself")
     func caHasNoRole() throws {
         let authority = try CertificateAuthority.create()
