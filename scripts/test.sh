@@ -11,5 +11,9 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
         echo "PostgreSQL is needed by the store tests: apt-get install -y postgresql (or set MIXLAB_TEST_DATABASE_URL)" >&2
     fi
 fi
+# The certificate tests cross-check with the openssl command.
+if ! command -v openssl >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && apt-get install -y -qq openssl >/dev/null
+fi
 swift build --build-tests
 swift test --skip-build
