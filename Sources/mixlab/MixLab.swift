@@ -10,7 +10,7 @@ struct MixLab: AsyncParsableCommand {
         commandName: "mixlab",
         abstract: "Run data-mixing proxy sweeps, fit mixing laws and recommend the mixture for the full run.",
         version: "0.1.0",
-        subcommands: [Fit.self, MixtureCommand.self, Export.self, Database.self, Bench.self])
+        subcommands: [Fit.self, MixtureCommand.self, Export.self, Database.self, Bench.self, SweepCommand.self])
 
     /// Every failure caused by input (a bad flag, file, column or value) prints one line and exits
     /// with status 2; help and version exit 0.
