@@ -22,7 +22,8 @@ final class SpecReader {
             } else if openKeys {
                 extras.append(entry)
             } else {
-                let fix = Self.suggestion(for: entry.key, among: allowed).map { "did you mean `\($0)`?" }
+                let fix =
+                    Self.suggestion(for: entry.key, among: allowed).map { "did you mean `\($0)`?" }
                     ?? "remove it; the keys allowed here are \(allowed.map { "`\($0)`" }.joined(separator: ", "))"
                 report(Fields.join(path, entry.key), at: entry.keyNode, "unknown key `\(entry.key)`", fix: fix)
             }

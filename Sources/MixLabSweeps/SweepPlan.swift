@@ -98,8 +98,10 @@ extension SweepSpec {
             generated = try generateDesign()
         } catch {
             let parts = error.message.split(separator: "; ", maxSplits: 1).map(String.init)
-            throw SweepSpecError(issues: [SweepSpecIssue(
-                path: "design", problem: parts[0], fix: parts.count > 1 ? parts[1] : "change the design settings")])
+            throw SweepSpecError(issues: [
+                SweepSpecIssue(
+                    path: "design", problem: parts[0], fix: parts.count > 1 ? parts[1] : "change the design settings")
+            ])
         }
         var points = generated.points.map { point -> (shares: [Double], budget: BudgetSpec) in
             (point.shares, BudgetSpec(tokens: point.tokens.map { Int($0) }, modelSize: point.parameterCount.map { Int($0) }))
@@ -116,10 +118,11 @@ extension SweepSpec {
                 let seed = runSeeds == .distinct ? base + pointIndex : base
                 var runBudget = scale.merging(point.budget)
                 runBudget.seed = seed
-                runs.append(PlannedRun(
-                    index: runs.count, point: pointIndex, scale: scaleIndex, shares: point.shares, budget: runBudget,
-                    budgetJSON: MixLabSweeps.canonicalJSON(runBudget), seed: seed, cpus: trainer.resources.cpus,
-                    gpus: trainer.resources.gpus))
+                runs.append(
+                    PlannedRun(
+                        index: runs.count, point: pointIndex, scale: scaleIndex, shares: point.shares, budget: runBudget,
+                        budgetJSON: MixLabSweeps.canonicalJSON(runBudget), seed: seed, cpus: trainer.resources.cpus,
+                        gpus: trainer.resources.gpus))
             }
         }
         let json = canonicalJSON

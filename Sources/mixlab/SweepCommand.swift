@@ -34,9 +34,11 @@ extension MixLab {
             }
             for warning in plan.warnings { MixLab.warn(warning) }
             if json {
-                print(jsonText(ValidationReport(
-                    ok: true, name: plan.spec.name, runs: plan.runs.count, domains: plan.domains, hash: plan.specHash,
-                    warnings: plan.warnings, spec: plan.spec)))
+                print(
+                    jsonText(
+                        ValidationReport(
+                            ok: true, name: plan.spec.name, runs: plan.runs.count, domains: plan.domains, hash: plan.specHash,
+                            warnings: plan.warnings, spec: plan.spec)))
             } else {
                 print("ok: \(plan.runs.count) runs, domains \(plan.domains.joined(separator: ", ")), hash \(plan.specHash)")
             }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import MixLabSweeps
 
 /// A malformed spec and fragments its error message must contain (the path, the problem, the fix).
@@ -53,14 +54,16 @@ struct MalformedSpecTests {
             label: "invalid domain name", yaml: SpecFixtures.smoke(replacing: "{name: a, path: /data/a}", with: "{name: \"a b\", path: /data/a}"),
             expected: ["domains[0].name: `a b` is not a valid domain name", "for example `a_b`"]),
         BadSpec(
-            label: "domains not a list", yaml: SpecFixtures.smoke(replacing: "  - {name: a, path: /data/a}\n  - {name: b, path: /data/b}", with: "  a: /data/a"),
+            label: "domains not a list",
+            yaml: SpecFixtures.smoke(replacing: "  - {name: a, path: /data/a}\n  - {name: b, path: /data/b}", with: "  a: /data/a"),
             expected: ["domains: expected a list, found a mapping"]),
         BadSpec(
             label: "missing domain path", yaml: SpecFixtures.smoke(replacing: "{name: b, path: /data/b}", with: "{name: b}"),
             expected: ["domains[1].path: is missing"]),
         BadSpec(
             label: "shares not summing to 1",
-            yaml: SpecFixtures.smoke(replacing: "{kind: dirichlet, runs: 8, seed: 1}", with: "{kind: list, mixtures: [{a: 0.5, b: 0.5}, {a: 0.3, b: 0.6}]}"),
+            yaml: SpecFixtures.smoke(
+                replacing: "{kind: dirichlet, runs: 8, seed: 1}", with: "{kind: list, mixtures: [{a: 0.5, b: 0.5}, {a: 0.3, b: 0.6}]}"),
             expected: ["design.mixtures[1]: shares sum to 0.9, not 1 (tolerance 1e-6)", "make the shares of this mixture sum to 1"]),
         BadSpec(
             label: "negative share",
@@ -72,7 +75,8 @@ struct MalformedSpecTests {
             expected: ["design.mixtures[0]: `bb` is not a domain of this sweep", "did you mean `b`?"]),
         BadSpec(
             label: "repeated mixture",
-            yaml: SpecFixtures.smoke(replacing: "{kind: dirichlet, runs: 8, seed: 1}", with: "{kind: list, mixtures: [{a: 0.5, b: 0.5}, {b: 0.5, a: 0.5}]}"),
+            yaml: SpecFixtures.smoke(
+                replacing: "{kind: dirichlet, runs: 8, seed: 1}", with: "{kind: list, mixtures: [{a: 0.5, b: 0.5}, {b: 0.5, a: 0.5}]}"),
             expected: ["design.mixtures[1]: is the same mixture as design.mixtures[0]"]),
         BadSpec(
             label: "min above max", yaml: SpecFixtures.smoke(adding: "constraints: {min: {a: 0.6}, max: {a: 0.4}}"),
@@ -142,8 +146,10 @@ struct MalformedSpecTests {
             expected: ["budget.schedule: is a list; extra budget keys hold one scalar"]),
         BadSpec(
             label: "dcpt with three domains",
-            yaml: SpecFixtures.smoke(replacing: "{kind: dirichlet, runs: 8, seed: 1}", with: "{kind: dcpt, model_sizes: [10, 20, 30], tokens: [100, 200, 300]}")
-                .replacingOccurrences(of: "  - {name: b, path: /data/b}", with: "  - {name: b, path: /data/b}\n  - {name: c, path: /data/c}"),
+            yaml: SpecFixtures.smoke(
+                replacing: "{kind: dirichlet, runs: 8, seed: 1}", with: "{kind: dcpt, model_sizes: [10, 20, 30], tokens: [100, 200, 300]}"
+            )
+            .replacingOccurrences(of: "  - {name: b, path: /data/b}", with: "  - {name: b, path: /data/b}\n  - {name: c, path: /data/c}"),
             expected: ["domains: has 3 domains, but the dcpt design mixes exactly 2"]),
         BadSpec(
             label: "objective target not an eval domain", yaml: SpecFixtures.smoke(adding: "objective: {targets: {a: 1, z: 1}}"),
@@ -181,7 +187,10 @@ struct MalformedSpecTests {
             .replacingOccurrences(of: "runs: 8", with: "runs: -1")
             .replacingOccurrences(of: "max_attempts: 3", with: "max_attempts: 0\n  bogus: 1")
         let error = try #require(throws: SweepSpecError.self) { try SweepSpec.parse(yaml: yaml) }
-        #expect(Set(error.issues.map(\.path)) == ["design.runs", "trainer.resources.cpus", "trainer.resources.gpus", "trainer.max_attempts", "trainer.bogus"])
+        #expect(
+            Set(error.issues.map(\.path)) == [
+                "design.runs", "trainer.resources.cpus", "trainer.resources.gpus", "trainer.max_attempts", "trainer.bogus",
+            ])
         let lines = error.issues.compactMap(\.line)
         #expect(lines.count == 5)
         #expect(lines == lines.sorted(), "issues are listed in file order")

@@ -1,6 +1,7 @@
 import Foundation
 import MixLabAnalysis
 import Testing
+
 @testable import MixLabSweeps
 
 /// Checks `schemas/sweep-spec.schema.json` with Python's `jsonschema` (draft 2020-12) against the

@@ -1,6 +1,7 @@
 import Foundation
 import MixingLaws
 import Testing
+
 @testable import MixLabSweeps
 
 @Suite("Sweep spec parsing and plans")
@@ -31,7 +32,8 @@ struct SweepSpecTests {
 
     @Test("list design keeps the given mixtures in order, absent domains at 0")
     func listDesign() throws {
-        let yaml = SpecFixtures.smoke(replacing: "{kind: dirichlet, runs: 8, seed: 1}", with: "{kind: list, mixtures: [{a: 0.3, b: 0.7}, {a: 1}, {b: 0.25, a: 0.75}]}")
+        let yaml = SpecFixtures.smoke(
+            replacing: "{kind: dirichlet, runs: 8, seed: 1}", with: "{kind: list, mixtures: [{a: 0.3, b: 0.7}, {a: 1}, {b: 0.25, a: 0.75}]}")
         let plan = try SweepSpec.parse(yaml: yaml).resolve()
         #expect(plan.runs.map(\.shares) == [[0.3, 0.7], [1, 0], [0.75, 0.25]])
         guard case .list(let list) = plan.spec.design else {
@@ -43,7 +45,8 @@ struct SweepSpecTests {
 
     @Test("grid design from a step, with bounds")
     func gridDesign() throws {
-        let yaml = SpecFixtures.smoke(replacing: "{kind: dirichlet, runs: 8, seed: 1}", with: "{kind: grid, step: 0.1, bounds: {a: {min: 0.1, max: 0.9}}}")
+        let yaml = SpecFixtures.smoke(
+            replacing: "{kind: dirichlet, runs: 8, seed: 1}", with: "{kind: grid, step: 0.1, bounds: {a: {min: 0.1, max: 0.9}}}")
         let plan = try SweepSpec.parse(yaml: yaml).resolve()
         #expect(plan.runs.count == 9)
         #expect(plan.runs.first?.shares == [0.1, 0.9])
@@ -61,8 +64,9 @@ struct SweepSpecTests {
     func dcptDesign() throws {
         let yaml = SpecFixtures.smoke(
             replacing: "{kind: dirichlet, runs: 8, seed: 1}",
-            with: "{kind: dcpt, general: b, domain: a, model_sizes: [1000, 2000, 4000], tokens: [1e5, 2e5], ratios: [0, 0.25, 1]}")
-            .replacingOccurrences(of: "\"{run_id}\"", with: "\"{model_size}\", \"{tokens}\"")
+            with: "{kind: dcpt, general: b, domain: a, model_sizes: [1000, 2000, 4000], tokens: [1e5, 2e5], ratios: [0, 0.25, 1]}"
+        )
+        .replacingOccurrences(of: "\"{run_id}\"", with: "\"{model_size}\", \"{tokens}\"")
         let spec = try SweepSpec.parse(yaml: yaml)
         #expect(spec.laws == ["dcpt"])
         let plan = try spec.resolve()
@@ -86,7 +90,8 @@ struct SweepSpecTests {
 
     @Test("scales: every design point at every scale, seeds shared across scales")
     func scales() throws {
-        let yaml = SpecFixtures.smoke(replacing: "runs: 8", with: "runs: 4")
+        let yaml =
+            SpecFixtures.smoke(replacing: "runs: 8", with: "runs: 4")
             .replacingOccurrences(of: "\"{run_id}\"", with: "\"{steps}\"")
             + "scales: [{steps: 100, seed: 10, lr: 0.001}, {steps: 400, seed: 10, lr: 0.0005}]\nlaws: [chinchilla, dml]\n"
         let plan = try SweepSpec.parse(yaml: yaml).resolve()
@@ -111,7 +116,8 @@ struct SweepSpecTests {
         let second = try SweepSpec.parse(yaml: SpecFixtures.smoke).resolve()
         #expect(first == second)
         // Formatting and key order do not matter; content does.
-        let reformatted = SpecFixtures.smoke.replacingOccurrences(of: "{kind: dirichlet, runs: 8, seed: 1}", with: "\n  seed: 1\n  kind: dirichlet\n  runs: 8")
+        let reformatted = SpecFixtures.smoke.replacingOccurrences(
+            of: "{kind: dirichlet, runs: 8, seed: 1}", with: "\n  seed: 1\n  kind: dirichlet\n  runs: 8")
         #expect(try SweepSpec.parse(yaml: reformatted).resolve().specHash == first.specHash)
         let reseeded = try SweepSpec.parse(yaml: SpecFixtures.smoke(replacing: "seed: 1", with: "seed: 2")).resolve()
         #expect(reseeded.specHash != first.specHash)
@@ -135,7 +141,11 @@ struct SweepSpecTests {
     func canonicalDefaults() throws {
         let json = try SweepSpec.parse(yaml: SpecFixtures.smoke).canonicalJSON
         #expect(json.hasPrefix(#"{"budget":{},"constraints":{"max":{},"min":{}},"design":{"kind":"dirichlet","maximum_usage":15,"#))
-        #expect(json.contains(#""trainer":{"command":["python3","trainer.py","--run","{run_id}"],"env":{},"max_attempts":3,"no_retry_on_log_regex":[],"resources":{"cpus":1,"gpus":0}}"#))
+        #expect(
+            json.contains(
+                #""trainer":{"command":["python3","trainer.py","--run","{run_id}"],"env":{},"max_attempts":3,"#
+                    + #""no_retry_on_log_regex":[],"resources":{"cpus":1,"gpus":0}}"#
+            ))
         #expect(json.contains(#""run_seeds":"distinct""#))
     }
 
