@@ -291,7 +291,7 @@ extension SpecParser {
             : DCPTGrid.paperRatios
         if domainNames.count != 2 {
             reader.report(
-                "domains", at: nil, "has \(domainNames.count) domains, but the dcpt design mixes exactly 2 (a general and a domain corpus)",
+                "domains", at: node, "has \(domainNames.count) domains, but the dcpt design mixes exactly 2 (a general and a domain corpus)",
                 fix: "list exactly two training domains (evaluation-only domains go in `eval_domains`)")
         }
         func corpus(_ key: String, default index: Int) -> String {

@@ -104,6 +104,68 @@ struct SweepSpecTests {
         #expect(plan.runs[5].budgetPlaceholders["steps"] == "400")
     }
 
+    @Test("dirichlet_cover design gives the requested number of distinct mixtures")
+    func dirichletCover() throws {
+        let yaml = SpecFixtures.smoke(
+            replacing: "{kind: dirichlet, runs: 8, seed: 1}", with: "{kind: dirichlet_cover, runs: 5, seed: 3, concentration: {a: 2}}")
+        let plan = try SweepSpec.parse(yaml: yaml).resolve()
+        #expect(plan.runs.count == 5)
+        #expect(Set(plan.runs.map(\.shares)).count == 5)
+        guard case .dirichletCover(let cover) = plan.spec.design else {
+            Issue.record("expected a dirichlet_cover design")
+            return
+        }
+        #expect(cover.concentration == ["a": 2, "b": 1])
+        #expect(cover.oversampling == 16)
+    }
+
+    @Test("every optional section is read: trainer policy, env, objective, constraints, online")
+    func fullSpec() throws {
+        let yaml = SpecFixtures.smoke(replacing: "max_attempts: 3", with: """
+            max_attempts: 5
+              env: {OMP_NUM_THREADS: 1, HF_HOME: /tmp/hf}
+              retry_on_exit_codes: [1, 137]
+              no_retry_on_log_regex: ["CUDA out of memory", "^Killed$"]
+            """)
+            + """
+            description: every section
+            eval_domains: [a, b, held_out]
+            objective: {targets: {held_out: 1}}
+            constraints: {min: {a: 0.1}, max: {b: 0.8}}
+            priority: 5
+            max_concurrent_runs: 2
+            online: {method: aioli, rounds: 10, init_steps: 500, params: {eta: 0.1, sweeps: 2}}
+
+            """
+        let spec = try SweepSpec.parse(yaml: yaml)
+        #expect(spec.trainer.maxAttempts == 5)
+        #expect(spec.trainer.env == ["OMP_NUM_THREADS": "1", "HF_HOME": "/tmp/hf"])
+        #expect(spec.trainer.retryOnExitCodes == [1, 137])
+        #expect(spec.trainer.noRetryOnLogRegex == ["CUDA out of memory", "^Killed$"])
+        #expect(spec.evalDomains == ["a", "b", "held_out"])
+        #expect(spec.objective.targets == ["held_out": 1])
+        #expect(spec.constraints == ConstraintsSpec(min: ["a": 0.1], max: ["b": 0.8]))
+        #expect(spec.priority == 5)
+        #expect(spec.maxConcurrentRuns == 2)
+        #expect(spec.online == OnlineSpec(method: "aioli", rounds: 10, initSteps: 500, params: ["eta": 0.1, "sweeps": 2]))
+    }
+
+    @Test("a spec written as JSON is read the same as its YAML")
+    func jsonInput() throws {
+        let json = """
+            {"name": "smoke", "domains": [{"name": "a", "path": "/data/a"}, {"name": "b", "path": "/data/b"}],
+             "design": {"kind": "dirichlet", "runs": 8, "seed": 1},
+             "trainer": {"command": ["python3", "trainer.py", "--run", "{run_id}"], "resources": {"cpus": 1}, "max_attempts": 3}}
+            """
+        #expect(try SweepSpec.parse(yaml: json) == SweepSpec.parse(yaml: SpecFixtures.smoke))
+    }
+
+    @Test("a missing file is reported with its path")
+    func missingFile() throws {
+        let error = try #require(throws: SweepSpecError.self) { try SweepPlan.load(path: "/nonexistent/sweep.yaml") }
+        #expect(error.description.hasPrefix("/nonexistent/sweep.yaml: (document): cannot be read"))
+    }
+
     @Test("run_seeds: shared gives every run the budget's seed")
     func sharedSeeds() throws {
         let yaml = SpecFixtures.smoke(adding: "budget: {seed: 5}\nrun_seeds: shared")
