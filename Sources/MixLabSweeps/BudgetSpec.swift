@@ -13,6 +13,9 @@ public struct BudgetSpec: Sendable, Equatable, Codable {
     /// Other scalar settings by key (letters, digits and `_`, starting with a letter).
     public var extra: [String: BudgetValue]
 
+    /// Largest base seed: with up to ``SweepSpec/maximumRunCount`` design points added, run seeds stay below 2^31.
+    public static let maximumSeed = 2_000_000_000
+
     /// Keys with a meaning of their own; every other key lands in ``extra``.
     public static let knownKeys = ["steps", "tokens", "model_size", "seed", "eval_tokens"]
 

@@ -229,7 +229,12 @@ struct SpecParser {
         var budget = BudgetSpec(
             steps: positive("steps", "steps"), tokens: positive("tokens", "tokens"), modelSize: positive("model_size", "parameters"))
         if let seed = fields.int("seed") {
-            if seed < 0 { fields.report("seed", "is \(seed)", fix: "use a whole number ≥ 0") }
+            if !(0...BudgetSpec.maximumSeed).contains(seed) {
+                fields.report(
+                    "seed", "is \(seed)",
+                    fix: "use a whole number from 0 to \(BudgetSpec.maximumSeed) (run seeds add the design point, and trainers "
+                        + "such as numpy need seeds below 2^32)")
+            }
             budget.seed = seed
         }
         if let node = fields["eval_tokens"], let items = reader.list(node, at: fields.path("eval_tokens")) {

@@ -142,6 +142,9 @@ struct MalformedSpecTests {
             label: "misspelt budget key", yaml: SpecFixtures.smoke(adding: "budget: {step: 10}"),
             expected: ["budget.step: `step` looks like a misspelling of `steps`", "did you mean `steps`?"]),
         BadSpec(
+            label: "seed too large", yaml: SpecFixtures.smoke(adding: "budget: {seed: 9_000_000_000}"),
+            expected: ["budget.seed: is 9000000000", "use a whole number from 0 to 2000000000"]),
+        BadSpec(
             label: "non-scalar extra budget key", yaml: SpecFixtures.smoke(adding: "budget: {schedule: [1, 2]}"),
             expected: ["budget.schedule: is a list; extra budget keys hold one scalar"]),
         BadSpec(
