@@ -16,4 +16,10 @@ if ! command -v openssl >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     apt-get update -qq && apt-get install -y -qq openssl >/dev/null
 fi
 swift build --build-tests
+# The committed gRPC code must match schemas/mixlab/v1 (checked where protoc is installed).
+if command -v protoc >/dev/null 2>&1; then
+    scripts/generate-protos.sh --check
+else
+    echo "note: protoc not installed; skipping the generated-code check (apt-get install -y protobuf-compiler)" >&2
+fi
 swift test --skip-build
