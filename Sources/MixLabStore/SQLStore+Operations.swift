@@ -77,7 +77,9 @@ extension SQLStore {
             UPDATE workers SET consecutive_failures = CASE WHEN $2 = 1 THEN 0 ELSE consecutive_failures + 1 END,
                                quarantined = CASE WHEN $2 = 0 AND consecutive_failures + 1 >= $3 THEN TRUE ELSE quarantined END
             WHERE id = $1 RETURNING *
-            """, [.text(id.rawValue), .integer(succeeded ? 1 : 0), .integer(Int64(max(1, limit)))])
+            """, [.text(id.rawValue), .integer(succeeded ? 1 : 0), .integer(Int64(max(1, limit)))],
+            // A counter: never applied twice when a COMMIT's outcome is unknown.
+            ifCommitUnknown: .fail)
         return try rows.first.map(Self.workerRecord)
     }
 
