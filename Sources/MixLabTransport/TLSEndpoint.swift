@@ -3,6 +3,7 @@ public import GRPCNIOTransportHTTP2
 public import MixLabPKI
 import NIOCore
 import NIOSSL
+import NIOTLS
 
 /// Builds the gRPC transports MixLab speaks: HTTP/2 over mutually authenticated TLS 1.3, trusting
 /// only the MixLab CA. There is no plaintext mode.
@@ -52,9 +53,8 @@ public enum MixLabTLS {
     public static func clientTransport(
         host: String, port: Int, caPEM: String, certificatePEM: String?, privateKeyPEM: String?
     ) throws -> HTTP2ClientTransport.Posix {
-        let target: any ResolvableTarget =
-            host.contains(":") || host.split(separator: ".").allSatisfy({ UInt8($0) != nil })
-            ? ResolvableTargets.IPv4(host: host, port: port) : ResolvableTargets.DNS(host: host, port: port)
+        // getaddrinfo resolves IP literals too; the coordinator's certificate carries its IP SANs.
+        let target = ResolvableTargets.DNS(host: host, port: port)
         var config = HTTP2ClientTransport.Posix.Config.defaults
         config.backoff = .init(initial: .milliseconds(200), max: .seconds(5), multiplier: 1.6, jitter: 0.2)
         return try HTTP2ClientTransport.Posix(
