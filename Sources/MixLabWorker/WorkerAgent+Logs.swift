@@ -22,7 +22,8 @@ extension WorkerAgent {
                 continue
             }
             let running = await isRunning(request.runID)
-            if !request.follow || !running || (await logFollowers.isCancelled(request.requestID)) { break }
+            let cancelled = await logFollowers.isCancelled(request.requestID)
+            if !request.follow || !running || cancelled { break }
             try? await Task.sleep(for: .milliseconds(200))
         }
         await sendChunk(.with { $0.requestID = request.requestID; $0.eof = true })

@@ -92,13 +92,14 @@ public final class WorkerAgent: Service {
             var options = CallOptions.defaults
             options.waitForReady = false
             try await workerSession.connect(
+                options: options,
                 requestProducer: { writer in
                     var first = register
                     first.register.heldRuns = held
                     try await writer.write(first)
                     for message in replay { try await writer.write(message) }
                     for await message in outbound { try await writer.write(message) }
-                }, options: options
+                }
             ) { response in
                 // However the response side ends, end the request side too.
                 do {
@@ -116,9 +117,11 @@ public final class WorkerAgent: Service {
                     }
                 } catch {
                     await self.state.detach()
+                    await self.mixtureReplies.abandonAll()
                     throw error
                 }
                 await self.state.detach()
+                await self.mixtureReplies.abandonAll()
             }
         }
     }
@@ -224,7 +227,7 @@ public final class WorkerAgent: Service {
             await self.requestMixture(run: run, token: token, step: step)
         }
         await state.started(assignment, supervisor: supervisor, gpus: gpus)
-        let outcome: AttemptOutcome
+        var outcome: AttemptOutcome
         do {
             async let result = supervisor.run()
             for await event in supervisor.events {
@@ -232,10 +235,10 @@ public final class WorkerAgent: Service {
             }
             outcome = try await result
         } catch {
+            // A spec problem (bad placeholder) or a program that does not exist: retrying cannot help.
             outcome = .failed(
-                AttemptFailure(cause: .exitCode, exitCode: nil, signal: nil, message: "the trainer did not start: \(error.message)", logTail: ""))
+                AttemptFailure(cause: .protocolError, exitCode: nil, signal: nil, message: "the trainer did not start: \(error)", logTail: ""))
         }
-        var outcome = outcome
         if case .failed(var failure) = outcome, failure.cause == .cancelled, await state.handingBack {
             // Stopped because this worker drains, not because anyone cancelled the run: retry elsewhere.
             failure.cause = .lost
@@ -294,11 +297,17 @@ public final class WorkerAgent: Service {
     }
 
     private func requestMixture(run: RunID, token: Int64, step: Int64) async -> TrainerReply {
-        let (seq, reply) = await mixtureReplies.open()
+        let (seq, replies) = await mixtureReplies.open()
         await state.sendUnreliable(
             .with { $0.mixtureRequest = .with { $0.seq = seq; $0.runID = run.rawValue; $0.token = token; $0.step = step } })
-        guard let answer = await reply else { return .stop }
-        if answer.stop { return .stop }
+        var answer: Mixlab_V1_MixtureReply?
+        for await reply in replies {
+            answer = reply
+            break
+        }
+        await mixtureReplies.forget(seq)
+        // No answer (the session ended, or the attempt is over): stop rather than guess.
+        guard let answer, !answer.stop else { return .stop }
         return .mixture(weights: answer.weights, steps: answer.steps)
     }
 

@@ -4,24 +4,29 @@ import MixLabRPC
 
 /// Pairs a trainer's `next` with the coordinator's `MixtureReply`.
 actor MixtureReplies {
-    private var waiting: [UInt64: CheckedContinuation<Mixlab_V1_MixtureReply?, Never>] = [:]
+    private var waiting: [UInt64: AsyncStream<Mixlab_V1_MixtureReply>.Continuation] = [:]
     private var counter: UInt64 = 0
 
-    /// A request number and the reply to await (nil if the session ends first or 60 s pass).
-    func open() -> (UInt64, Mixlab_V1_MixtureReply?) async {
+    /// A request number and the stream its reply arrives on (it ends without one if the session drops).
+    func open() -> (UInt64, AsyncStream<Mixlab_V1_MixtureReply>) {
         counter += 1
-        let seq = counter
-        return (seq, await withCheckedContinuation { continuation in
-            waiting[seq] = continuation
-            Task { [weak self] in
-                try? await Task.sleep(for: .seconds(60))
-                await self?.deliver(.with { $0.seq = seq; $0.stop = true }, timedOut: true)
-            }
-        })
+        let (stream, continuation) = AsyncStream.makeStream(of: Mixlab_V1_MixtureReply.self, bufferingPolicy: .bufferingNewest(1))
+        waiting[counter] = continuation
+        return (counter, stream)
     }
 
-    func deliver(_ reply: Mixlab_V1_MixtureReply, timedOut: Bool = false) {
-        waiting.removeValue(forKey: reply.seq)?.resume(returning: timedOut ? nil : reply)
+    func deliver(_ reply: Mixlab_V1_MixtureReply) {
+        waiting[reply.seq]?.yield(reply)
+    }
+
+    func forget(_ seq: UInt64) {
+        waiting.removeValue(forKey: seq)?.finish()
+    }
+
+    /// Ends every pending request (the session that would have answered is gone).
+    func abandonAll() {
+        for continuation in waiting.values { continuation.finish() }
+        waiting.removeAll()
     }
 }
 
