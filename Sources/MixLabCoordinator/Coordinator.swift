@@ -157,8 +157,8 @@ public final class Coordinator: Sendable {
         case .mixtureRequest(let request):
             // No online method drives this run: the trainer keeps its mixture to the end.
             let run = try await store.run(RunID(request.runID))
-            let sweep = run.map(\.sweep)
-            let domains = try await sweep.map { try await runtime(of: $0).domains } ?? []
+            var domains: [String] = []
+            if let run { domains = try await runtime(of: run.sweep).domains }
             await registry.send(
                 .with {
                     $0.mixtureReply = .with {
