@@ -44,7 +44,9 @@ extension MixLab {
             configuration.heartbeatInterval = .milliseconds(Int64(heartbeatSeconds * 1000))
             configuration.expiryInterval = .milliseconds(Int64(max(0.2, min(2, leaseSeconds / 5)) * 1000))
             configuration.quarantineAfter = quarantineAfter
-            try await SQLStore.with(url, logger: logger) { store in
+            let daemonLogger = logger, daemonConfiguration = configuration
+            try await SQLStore.with(url, logger: daemonLogger) { store in
+                let logger = daemonLogger, configuration = daemonConfiguration
                 let applied = try await store.migrate()
                 if !applied.isEmpty { logger.info("migrated the store", metadata: ["mixlab.versions": "\(applied)"]) }
                 let daemon = CoordinatorDaemon(store: store, configuration: configuration, logger: logger)
@@ -54,8 +56,8 @@ extension MixLab {
                     tasks.addTask { try await group.run() }
                     tasks.addTask {
                         if let bound = try await daemon.listeningPort() {
-                            print("mixlab coordinator listening on \(host):\(bound) (store \(url))")
-                            fflush(stdout)
+                            // Unbuffered: scripts and tests wait for this line to learn the port.
+                            FileHandle.standardOutput.write(Data("mixlab coordinator listening on \(host):\(bound) (store \(url))\n".utf8))
                         }
                     }
                     try await tasks.waitForAll()

@@ -122,15 +122,16 @@ extension MixLab {
                     var firstFinished: Int?
                     for try await status in response.messages {
                         last = status
+                        var line: String
                         if json {
                             let data = try JSONSerialization.data(withJSONObject: status.jsonObject, options: [.sortedKeys])
-                            print(String(decoding: data, as: UTF8.self))
+                            line = String(decoding: data, as: UTF8.self) + "\n"
                         } else {
                             if firstFinished == nil { firstFinished = status.finished }
                             let text = progressText(status, since: started, firstFinished: firstFinished ?? 0)
-                            print(interactive ? "\u{1B}[2K\r" + text.replacingOccurrences(of: "\n", with: " | ") : text, terminator: interactive ? "" : "\n")
+                            line = interactive ? "\u{1B}[2K\r" + text : text + "\n"
                         }
-                        fflush(stdout)
+                        FileHandle.standardOutput.write(Data(line.utf8))
                     }
                     return last
                 }
