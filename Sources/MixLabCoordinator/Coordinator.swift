@@ -1,7 +1,7 @@
 import Foundation
 import GRPCCore
 import Logging
-public import MixLabCore
+import MixLabCore
 import MixLabRPC
 public import MixLabStore
 import Synchronization
@@ -107,7 +107,7 @@ public final class Coordinator: Sendable {
             ])
         wakeScheduler()
 
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await message in outbound { try await writer.write(message) }
             }

@@ -50,7 +50,7 @@ struct SchedulerService: Service {
 
     func run() async throws {
         let interval = coordinator.configuration.scheduleInterval
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 while !Task.isCancelled {
                     try await Task.sleep(for: interval)

@@ -148,6 +148,6 @@ public final class PostgresTestCluster: Sendable {
     /// A harness failure, with what to do about it.
     public struct ClusterError: Error, CustomStringConvertible {
         public let description: String
-        init(_ description: String) { self.description = description }
+        public init(_ description: String) { self.description = description }
     }
 }
