@@ -1,4 +1,4 @@
-public import GRPCCore
+import GRPCCore
 public import GRPCNIOTransportHTTP2
 public import MixLabPKI
 import NIOCore

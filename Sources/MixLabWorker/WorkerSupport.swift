@@ -54,7 +54,7 @@ struct OrphanRegister: Sendable {
     private func file(_ run: String) -> String { "\(directory)/" + run.replacingOccurrences(of: "/", with: "_") }
 
     func record(group: Int32, run: String) {
-        FileManager.default.createFile(atPath: file(run), contents: Data("\(group)\n".utf8))
+        _ = FileManager.default.createFile(atPath: file(run), contents: Data("\(group)\n".utf8))
     }
 
     func forget(run: String) {
