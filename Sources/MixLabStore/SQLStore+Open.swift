@@ -2,7 +2,7 @@ import Foundation
 public import Logging
 import PostgresNIO
 
-/// Where the store lives: `sqlite:///absolute/path.db` (or a bare file path), or
+/// Where the store lives: `sqlite:PATH`, `sqlite:///absolute/path.db` (or a bare file path), or
 /// `postgres://user[:password]@host[:port]/database`, or `postgres://user@/database?host=/socket/dir[&port=N]`
 /// for a Unix socket. ``description`` never shows the password.
 public struct StoreURL: Sendable, Equatable, CustomStringConvertible {
@@ -19,6 +19,13 @@ public struct StoreURL: Sendable, Equatable, CustomStringConvertible {
     public var database: String?
 
     public init(parsing text: String) throws {
+        if !text.contains("://"), text.hasPrefix("sqlite:") {
+            // `sqlite:PATH`, relative or absolute: the short form the CLI documents.
+            let path = String(text.dropFirst("sqlite:".count))
+            guard !path.isEmpty else { throw StoreError(.invalidURL, "\(text) names no file; use sqlite:PATH, e.g. sqlite:mixlab.db") }
+            self.init(location: .sqlite(path: path))
+            return
+        }
         if !text.contains("://") {
             guard !text.isEmpty else { throw StoreError(.invalidURL, "the database URL is empty; give sqlite:///path/to/mixlab.db or postgres://user@host/db") }
             self.init(location: .sqlite(path: text))

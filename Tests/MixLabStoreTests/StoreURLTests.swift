@@ -10,6 +10,8 @@ import Testing
         #expect(socket.location == .postgresSocket(path: "/run/pg/.s.PGSQL.5433"))
         #expect(try StoreURL(parsing: "sqlite:///var/lib/mixlab.db").location == .sqlite(path: "/var/lib/mixlab.db"))
         #expect(try StoreURL(parsing: "mixlab.db").location == .sqlite(path: "mixlab.db"))
+        #expect(try StoreURL(parsing: "sqlite:mixlab.db").location == .sqlite(path: "mixlab.db"))
+        #expect(try StoreURL(parsing: "sqlite:/tmp/x/m.db").location == .sqlite(path: "/tmp/x/m.db"))
     }
 
     @Test func errorsNameTheFixAndHideThePassword() {
