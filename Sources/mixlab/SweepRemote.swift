@@ -39,8 +39,8 @@ extension MixLab {
             commandName: "submit", abstract: "Submit a sweep spec (YAML) to the coordinator; prints the sweep id.")
 
         @Argument(help: "The sweep spec file.") var file: String
-        @Option(help: "Idempotency key: submitting again with it returns the first sweep (default: the spec's hash).")
-        var key: String?
+        @Option(help: "Submitting again with the same key returns the first sweep (default: the spec's hash).")
+        var idempotencyKey: String?
         @Flag(help: "Print every run's exact command and environment instead of submitting.") var dryRun = false
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var client: ClientOptions
@@ -52,7 +52,7 @@ extension MixLab {
                 try printDryRun(plan, json: json)
                 return
             }
-            let clientKey = key ?? plan.specHash
+            let clientKey = idempotencyKey ?? plan.specHash
             let response = try await client.withAdmin { admin in
                 try await admin.submitSweep(.with { $0.specYaml = text; $0.clientKey = clientKey })
             }
