@@ -53,8 +53,16 @@ public enum MixLabTLS {
     public static func clientTransport(
         host: String, port: Int, caPEM: String, certificatePEM: String?, privateKeyPEM: String?
     ) throws -> HTTP2ClientTransport.Posix {
-        // getaddrinfo resolves IP literals too; the coordinator's certificate carries its IP SANs.
-        let target = ResolvableTargets.DNS(host: host, port: port)
+        // An IP literal is dialled directly (an IP is no TLS server name); the chain is still
+        // verified against the MixLab CA and must carry the serverAuth usage of a coordinator.
+        let target: any ResolvableTarget
+        if host.split(separator: ".").count == 4, host.split(separator: ".").allSatisfy({ UInt8($0) != nil }) {
+            target = ResolvableTargets.IPv4(addresses: [SocketAddress.IPv4(host: host, port: port)])
+        } else if host.contains(":") {
+            target = ResolvableTargets.IPv6(addresses: [SocketAddress.IPv6(host: host, port: port)])
+        } else {
+            target = ResolvableTargets.DNS(host: host, port: port)
+        }
         var config = HTTP2ClientTransport.Posix.Config.defaults
         config.backoff = .init(initial: .milliseconds(200), max: .seconds(5), multiplier: 1.6, jitter: 0.2)
         return try HTTP2ClientTransport.Posix(
