@@ -29,10 +29,11 @@ import Testing
             group.addTask { try? await closed.get(); return true }
             group.addTask { try await Task.sleep(for: .seconds(5)); return false }
             let first = try await group.next()!
+            // Waiting on a close future ignores cancellation: close it ourselves to end that task.
+            try? await channel.close()
             group.cancelAll()
             return first
         }
-        try? await channel.close()
         return result
     }
 
