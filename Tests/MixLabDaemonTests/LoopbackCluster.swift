@@ -12,6 +12,7 @@ final class LoopbackCluster: @unchecked Sendable {
     let databaseURL: String
     private(set) var coordinator: ChildProcess?
     private(set) var port = 0
+    private var coordinatorStarts = 0
     private(set) var workers: [String: ChildProcess] = [:]
     let leaseSeconds: Double
 
@@ -66,7 +67,8 @@ final class LoopbackCluster: @unchecked Sendable {
                 "\(certs)/coordinator.pem", "--key", "\(certs)/coordinator.key", "--lease-seconds", "\(leaseSeconds)",
                 "--heartbeat-seconds", "\(leaseSeconds / 4)",
             ] + extra,
-            logPath: "\(directory)/coordinator.log")
+            logPath: "\(directory)/coordinator-\(coordinatorStarts).log")
+        coordinatorStarts += 1
         coordinator = process
         let output = try await process.waitForOutput(containing: "listening on", timeout: .seconds(120))
         if port == 0 {
