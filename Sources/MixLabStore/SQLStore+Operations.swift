@@ -137,7 +137,7 @@ extension SQLStore {
                 "UPDATE sweeps SET state = 'cancelled', leased_runs = 0, updated_at = \(now) WHERE id = $1 RETURNING id", [.text(id.rawValue)])
             guard !sweep.isEmpty else { throw StoreError(.unknownSweep, "no sweep \(id); `mixlab sweep ls` lists them") }
             let live = try await db.execute(
-                "SELECT * FROM runs WHERE sweep_id = $1 AND state IN \(Self.leased) \(dialect.forUpdate)", [.text(id.rawValue)])
+                "SELECT * FROM runs r WHERE r.sweep_id = $1 AND r.state IN \(Self.leased) \(dialect.forUpdate)", [.text(id.rawValue)])
             let leases = try live.compactMap { try Self.runRecord($0).lease }
             for lease in leases {
                 _ = try await db.execute(
