@@ -194,10 +194,13 @@ struct AdminService: Mixlab_V1_Admin.SimpleServiceProtocol {
             guard let sweep = try await store.sweep(id) else { throw StoreError(.unknownSweep, "no sweep \(id); `mixlab sweep ls` lists them") }
             let recommendations = try await store.recommendations(in: id)
             guard let chosen = request.law.isEmpty ? recommendations.first : recommendations.last(where: { $0.law == request.law }) else {
+                if coordinator.fitting.withLock({ $0.contains(id) }) {
+                    throw RPCError(code: .unavailable, message: "sweep \(id) is being fitted; ask again in a few seconds")
+                }
                 throw RPCError(
                     code: .failedPrecondition,
                     message: sweep.state == .completed
-                        ? "sweep \(id) has no recommendation\(request.law.isEmpty ? "" : " for law \(request.law)"); `mixlab sweep show \(id)` lists fit failures"
+                        ? "sweep \(id) has no recommendation\(request.law.isEmpty ? "" : " for law \(request.law)"); the coordinator's log says why the fit failed"
                         : "sweep \(id) is \(sweep.state.rawValue); the mixture is fitted when every run has finished")
             }
             return .with {

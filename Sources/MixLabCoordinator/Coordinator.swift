@@ -19,6 +19,10 @@ public final class Coordinator: Sendable {
     private let wakeups: AsyncStream<Void>.Continuation
     let wakeupStream: AsyncStream<Void>
     let fitter: SweepFitter
+    private let fitRequests: AsyncStream<SweepID>.Continuation
+    let fitRequestStream: AsyncStream<SweepID>
+    /// Sweeps whose laws are being fitted right now.
+    let fitting = Mutex<Set<SweepID>>([])
 
     public init(store: any MixLabStore, configuration: CoordinatorConfiguration, logger: Logger) {
         self.store = store
@@ -26,6 +30,20 @@ public final class Coordinator: Sendable {
         self.logger = logger
         (wakeupStream, wakeups) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         fitter = SweepFitter(store: store, logger: logger)
+        (fitRequestStream, fitRequests) = AsyncStream.makeStream(of: SweepID.self)
+    }
+
+    /// Queues a completed sweep for fitting (done by ``FitService``, off the worker sessions' path).
+    func requestFit(_ sweep: SweepID) {
+        guard configuration.fitOnCompletion else { return }
+        fitting.withLock { _ = $0.insert(sweep) }
+        fitRequests.yield(sweep)
+    }
+
+    /// Fits one queued sweep.
+    func fit(_ sweep: SweepID) async {
+        await fitter.fitCompletedSweep(sweep, runtime: try? await runtime(of: sweep))
+        fitting.withLock { _ = $0.remove(sweep) }
     }
 
     /// Asks the scheduler to look for work now.
@@ -237,9 +255,7 @@ public final class Coordinator: Sendable {
             }
         }
         await registry.release(run: run, from: worker)
-        if let completedSweep, configuration.fitOnCompletion {
-            await fitter.fitCompletedSweep(completedSweep, runtime: try? await runtime(of: completedSweep))
-        }
+        if let completedSweep { requestFit(completedSweep) }
         wakeScheduler()
     }
 
@@ -322,9 +338,9 @@ public final class Coordinator: Sendable {
                 await registry.send(
                     .with { $0.cancel = .with { $0.runID = lease.run.rawValue; $0.reason = "lease expired" } }, to: lease.worker)
                 if lease.newState == .failed, let run = try await store.run(lease.run),
-                    try await store.sweep(run.sweep)?.state == .completed, configuration.fitOnCompletion
+                    try await store.sweep(run.sweep)?.state == .completed
                 {
-                    await fitter.fitCompletedSweep(run.sweep, runtime: try? await runtime(of: run.sweep))
+                    requestFit(run.sweep)
                 }
             }
             if !expired.isEmpty { wakeScheduler() }

@@ -21,7 +21,10 @@ public struct CoordinatorDaemon: Sendable {
 
     /// The services in start order (shutdown runs in reverse).
     public var services: [any Service] {
-        [SchedulerService(coordinator: coordinator), LeaseExpiryService(coordinator: coordinator), GRPCServerService(server: server)]
+        [
+            SchedulerService(coordinator: coordinator), LeaseExpiryService(coordinator: coordinator), FitService(coordinator: coordinator),
+            GRPCServerService(server: server),
+        ]
     }
 
     /// The bound port, once the server listens (useful with port 0).
@@ -73,6 +76,17 @@ struct LeaseExpiryService: Service {
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             await coordinator.expireLeases()
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: coordinator.configuration.expiryInterval) }
+        }
+    }
+}
+
+/// Fits completed sweeps one at a time, so a slow fit never delays a worker's session.
+struct FitService: Service {
+    let coordinator: Coordinator
+
+    func run() async throws {
+        for await sweep in coordinator.fitRequestStream.cancelOnGracefulShutdown() {
+            await coordinator.fit(sweep)
         }
     }
 }
