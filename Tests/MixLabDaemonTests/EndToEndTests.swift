@@ -16,7 +16,7 @@ import Testing
         try cluster.write("trainer.py", scriptedTrainer)
         try await cluster.startCoordinator()
         for name in ["worker-1", "worker-2", "worker-3"] { try cluster.startWorker(name) }
-        let spec = try cluster.write("sweep.yaml", sweepSpec(name: "e2e", runs: 30, cluster: cluster))
+        let spec = try cluster.write("sweep.yaml", sweepSpec(name: "e2e", runs: 30, cluster: cluster, laws: "laws: [loglinear]"))
         let submitted = try await cluster.cliJSON(["sweep", "submit", spec])
         let id = try #require(submitted["id"] as? String)
 
@@ -49,9 +49,19 @@ import Testing
             let final = evals.filter { $0.run.rawValue == fields[0] && $0.step == 3 && $0.domain == "a" }
             #expect(final.count == 1 && Double(fields[1]) == final.first?.loss)
         }
-        // Workers shared the work.
         let runs = try await cluster.cli(["runs", "ls", id, "--json"])
         #expect(runs.status == 0)
+
+        // The coordinator fits the sweep's law once it completes and stores the recommendation.
+        var mixture = try await cluster.cli(["sweep", "mixture", id, "--format", "csv"])
+        let deadline = ContinuousClock.now + .seconds(120)
+        while mixture.status != 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(500))
+            mixture = try await cluster.cli(["sweep", "mixture", id, "--format", "csv"])
+        }
+        #expect(mixture.status == 0, "\(mixture.output)\n\(cluster.diagnostics)")
+        let shares = mixture.output.split(separator: "\n").dropFirst().compactMap { Double($0.split(separator: ",").last ?? "") }
+        #expect(shares.count == 3 && abs(shares.reduce(0, +) - 1) < 1e-6, "\(mixture.output)")
     }
 
     @Test func thirtyRunSweepOnSQLite() async throws {
