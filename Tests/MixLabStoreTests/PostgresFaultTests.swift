@@ -71,56 +71,46 @@ import Testing
             }
             let leases = claimed
             let progress = Progress()
-            let outcome = try await withThrowingTaskGroup(of: [Acknowledged]?.self) { deadline in
-                deadline.addTask {
-                    try await Task.sleep(for: .seconds(240))
-                    return nil
-                }
-                deadline.addTask {
-                    try await withThrowingTaskGroup(of: Acknowledged?.self) { group in
-                        for (reporter, claimed) in leases.enumerated() {
-                            // Two reporters send small batches (one UNNEST statement), two large ones (COPY).
-                            let batchSize: Int64 = reporter < 2 ? 10 : 600
-                            group.addTask {
-                                var acknowledged = Acknowledged(run: claimed.run.id, batchSize: batchSize, starts: [])
-                                for batch in Int64(0)..<30 {
-                                    let start = batch * batchSize
-                                    let report = EvalReport(
-                                        run: claimed.run.id, worker: WorkerID("r\(reporter)"), token: claimed.lease.token,
-                                        points: StoreConformanceTests.points(start...(start + batchSize - 1)))
-                                    var tries = 0
-                                    while true {
-                                        do {
-                                            let ingest = try await store.reportEvals(report)
-                                            #expect(ingest.inserted + ingest.duplicates == Int(batchSize) * 2)
-                                            break
-                                        } catch let error as StoreError where error.code == .connection && tries < 5 {
-                                            // What a worker does when the store gave up: send the batch again.
-                                            tries += 1
-                                            try await Task.sleep(for: .milliseconds(500))
-                                        }
-                                    }
-                                    acknowledged.starts.append(start)
-                                    progress.acknowledgedBatches.add(1, ordering: .relaxed)
-                                    try await Task.sleep(for: .milliseconds(30))
-                                }
-                                return acknowledged
-                            }
-                        }
+            let reporters = try await withDeadline(.seconds(240)) {
+                try await withThrowingTaskGroup(of: Acknowledged?.self) { group in
+                    for (reporter, claimed) in leases.enumerated() {
+                        // Two reporters send small batches (one UNNEST statement), two large ones (COPY).
+                        let batchSize: Int64 = reporter < 2 ? 10 : 600
                         group.addTask {
-                            while progress.acknowledgedBatches.load(ordering: .relaxed) < 20 { try await Task.sleep(for: .milliseconds(10)) }
-                            progress.restartedAfter.withLock { $0 = progress.acknowledgedBatches.load(ordering: .relaxed) }
-                            try cluster.restart()
-                            return nil
+                            var acknowledged = Acknowledged(run: claimed.run.id, batchSize: batchSize, starts: [])
+                            for batch in Int64(0)..<30 {
+                                let start = batch * batchSize
+                                let report = EvalReport(
+                                    run: claimed.run.id, worker: WorkerID("r\(reporter)"), token: claimed.lease.token,
+                                    points: StoreConformanceTests.points(start...(start + batchSize - 1)))
+                                var tries = 0
+                                while true {
+                                    do {
+                                        let ingest = try await store.reportEvals(report)
+                                        #expect(ingest.inserted + ingest.duplicates == Int(batchSize) * 2)
+                                        break
+                                    } catch let error as StoreError where error.code == .connection && tries < 5 {
+                                        // What a worker does when the store gave up: send the batch again.
+                                        tries += 1
+                                        try await Task.sleep(for: .milliseconds(500))
+                                    }
+                                }
+                                acknowledged.starts.append(start)
+                                progress.acknowledgedBatches.add(1, ordering: .relaxed)
+                                try await Task.sleep(for: .milliseconds(30))
+                            }
+                            return acknowledged
                         }
-                        return try await group.reduce(into: [Acknowledged]()) { if let done = $1 { $0.append(done) } }
                     }
+                    group.addTask {
+                        while progress.acknowledgedBatches.load(ordering: .relaxed) < 20 { try await Task.sleep(for: .milliseconds(10)) }
+                        progress.restartedAfter.withLock { $0 = progress.acknowledgedBatches.load(ordering: .relaxed) }
+                        try cluster.restart()
+                        return nil
+                    }
+                    return try await group.reduce(into: [Acknowledged]()) { if let done = $1 { $0.append(done) } }
                 }
-                let first = try await deadline.next() ?? nil
-                deadline.cancelAll()
-                return first
             }
-            let reporters = try #require(outcome, "the reporters did not finish within 240 s")
             #expect(reporters.count == 4)
             let restartPoint = try #require(progress.restartedAfter.withLock { $0 })
             #expect(restartPoint < 4 * 30, "the restart happened while reports were streaming")
@@ -148,7 +138,11 @@ import Testing
 /// the write did commit, so retrying a non-idempotent one would do it twice.
 @Suite struct LostCommitTests {
     /// Runs `body` with a store that reaches a private TCP cluster through a ``CommitCuttingProxy``.
-    func withStoreBehindProxy(_ body: @Sendable (SQLStore, CommitCuttingProxy) async throws -> Void) async throws {
+    func withStoreBehindProxy(_ body: @escaping @Sendable (SQLStore, CommitCuttingProxy) async throws -> Void) async throws {
+        try await withDeadline(.seconds(120)) { try await Self.runBehindProxy(body) }
+    }
+
+    static func runBehindProxy(_ body: @Sendable (SQLStore, CommitCuttingProxy) async throws -> Void) async throws {
         let cluster = try PostgresTestCluster.startPrivate(tcp: true)
         defer { cluster.stop() }
         let proxy = try CommitCuttingProxy(upstreamPort: try #require(cluster.port))
