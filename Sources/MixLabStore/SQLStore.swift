@@ -55,11 +55,11 @@ public final class SQLStore: MixLabStore {
             let statements = Self.statements(migration.sql)
             let now = self.now
             let version = Int64(migration.version)
-            let alreadyApplied = CommitUncertainty<Void>.check { db in
+            let migrationCommitted = CommitUncertainty<Void>.check { db in
                 let rows = try await db.execute("SELECT 1 AS applied FROM schema_migrations WHERE version = $1", [.integer(version)])
                 return rows.isEmpty ? nil : ()
             }
-            try await backend.transaction(ifCommitUnknown: alreadyApplied) { db in
+            try await backend.transaction(ifCommitUnknown: migrationCommitted) { db in
                 for statement in statements { _ = try await db.execute(statement, []) }
                 _ = try await db.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, \(now))",

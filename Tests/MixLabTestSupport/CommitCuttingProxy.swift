@@ -6,9 +6,10 @@ import Glibc
 #endif
 
 /// A TCP proxy on 127.0.0.1 in front of a PostgreSQL server that can lose a COMMIT's answer: once
-/// armed, it forwards the next message containing `COMMIT` to the server, throws away everything
-/// the server sends back on that connection and then closes it. The transaction commits; the
-/// client only sees its connection drop, the way it would if the network failed at that moment.
+/// armed, it forwards the next message containing `COMMIT` (or another marker, for a statement
+/// that commits on its own) to the server, throws away everything the server sends back on that
+/// connection and then closes it. The write commits; the client only sees its connection drop, the
+/// way it would if the network failed at that moment.
 public final class CommitCuttingProxy: Sendable {
     /// The port clients connect to.
     public let port: Int
@@ -17,7 +18,7 @@ public final class CommitCuttingProxy: Sendable {
     private let state = Mutex(State())
 
     private struct State {
-        var armed = false
+        var armed: [UInt8]?
         var cuts = 0
         var stopped = false
     }
@@ -42,34 +43,27 @@ public final class CommitCuttingProxy: Sendable {
         self.listener = listener
         port = Int(UInt16(bigEndian: address.sin_port))
         Thread { [self] in
-            while true {
+            // Polls rather than blocking in accept(), so the thread ends soon after stop() and
+            // never keeps the test process alive.
+            defer { close(listener) }
+            while !self.state.withLock({ $0.stopped }) {
+                var ready = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+                guard poll(&ready, 1, 100) > 0 else { continue }
                 let client = accept(listener, nil, nil)
-                if client < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                self.serve(client)
+                if client >= 0 { self.serve(client) }
             }
         }.start()
     }
 
-    /// Makes the proxy lose the answer to the next COMMIT that passes through it.
-    public func armCutAfterNextCommit() { state.withLock { $0.armed = true } }
+    /// Makes the proxy lose the answer to the next message containing `marker` (by default the
+    /// next COMMIT).
+    public func armCutAfterNextCommit(marker: String = "COMMIT") { state.withLock { $0.armed = Array(marker.utf8) } }
 
     /// How many COMMIT answers the proxy has thrown away.
     public var cuts: Int { state.withLock { $0.cuts } }
 
     /// Stops accepting connections (open ones end when either side closes).
-    public func stop() {
-        let first = state.withLock { state in
-            defer { state.stopped = true }
-            return !state.stopped
-        }
-        if first {
-            shutdown(listener, Int32(SHUT_RDWR))
-            close(listener)
-        }
-    }
+    public func stop() { state.withLock { $0.stopped = true } }
 
     private func serve(_ client: Int32) {
         let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -93,12 +87,11 @@ public final class CommitCuttingProxy: Sendable {
         }.start()
     }
 
-    /// Disarms and counts a cut when `chunk` carries a COMMIT and the proxy is armed.
-    private func takeArm(ifCommitIn chunk: [UInt8]) -> Bool {
-        guard chunk.count >= 6, Self.contains(chunk, Array("COMMIT".utf8)) else { return false }
-        return state.withLock { state in
-            guard state.armed else { return false }
-            state.armed = false
+    /// Disarms and counts a cut when the proxy is armed and `chunk` carries the marker.
+    private func takeArm(ifMarkerIn chunk: [UInt8]) -> Bool {
+        state.withLock { state in
+            guard let marker = state.armed, Self.contains(chunk, marker) else { return false }
+            state.armed = nil
             state.cuts += 1
             return true
         }
@@ -112,7 +105,7 @@ public final class CommitCuttingProxy: Sendable {
             let count = buffer.withUnsafeMutableBytes { recv(source, $0.baseAddress, $0.count, 0) }
             if count <= 0 { return }
             let chunk = Array(buffer[0..<count])
-            let cut = takeArm(ifCommitIn: chunk)
+            let cut = takeArm(ifMarkerIn: chunk)
             if cut { link.muted.store(true, ordering: .sequentiallyConsistent) }
             guard Self.sendAll(chunk, to: destination) else { return }
             if cut {
