@@ -58,5 +58,5 @@ until "$mixlab" sweep show "$id" --json | grep -q '"state" : "completed"'; do sl
 wall=$(echo "$(date +%s.%N) - $start" | bc)
 "$mixlab" sweep show "$id"
 echo "mixlab wall ${wall}s, per run $(echo "scale=2; $wall * 1000 / $runs" | bc) ms; ratio to floor $(echo "scale=2; $wall / $floor" | bc)"
-kill -TERM "$coordinator"; wait "$coordinator" || true
+pkill -TERM -P "$coordinator"; wait "$coordinator" || true   # TERM the coordinator, not /usr/bin/time
 grep -E "User time|System time|Maximum resident" "$dir/coordinator.time"
