@@ -89,6 +89,7 @@ let package = Package(
             dependencies: [
                 "MixLabCore", "MixLabStore", "MixLabRPC", "MixLabTransport", "MixLabPKI", "MixLabSweeps", "MixLabAnalysis",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

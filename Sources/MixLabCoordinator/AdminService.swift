@@ -102,7 +102,11 @@ struct AdminService: Mixlab_V1_Admin.SimpleServiceProtocol {
 
     func addRuns(request: Mixlab_V1_AddRunsRequest, context: ServerContext) async throws -> Mixlab_V1_SweepStatus {
         try authorize(context, "adding runs")
-        throw RPCError(code: .unimplemented, message: "sweep add-runs is not available yet; submit a new sweep with the extra mixtures")
+        return try await mapErrors {
+            let id = SweepID(request.sweepID)
+            let updated = try await coordinator.addRuns(to: id, designYAML: request.designYaml)
+            return await coordinator.status(of: updated, withWorkers: true)
+        }
     }
 
     func listRuns(request: Mixlab_V1_ListRunsRequest, context: ServerContext) async throws -> Mixlab_V1_ListRunsResponse {

@@ -4,6 +4,7 @@ import MixLabCore
 import MixLabRPC
 import MixLabStore
 import MixLabSweeps
+import Yams
 
 extension Coordinator {
     /// Validates a spec again (the CLI validated it too, but the coordinator trusts no client),
@@ -34,6 +35,35 @@ extension Coordinator {
             $0.created = created
             $0.runs = Int32(stored.runCounts.values.reduce(0, +))
         }
+    }
+
+    /// Appends the runs of another design to a sweep: the stored spec with its `design` replaced
+    /// is validated and expanded like a new submission (same domains, budget and trainer).
+    func addRuns(to id: SweepID, designYAML: String) async throws -> SweepRecord {
+        guard let record = try await store.sweep(id) else { throw StoreError(.unknownSweep, "no sweep \(id); `mixlab sweep ls` lists them") }
+        let design: Any
+        do {
+            guard let loaded = try Yams.load(yaml: designYAML) else { throw YamlError.dataCouldNotBeDecoded(encoding: .utf8) }
+            design = loaded
+        } catch {
+            throw RPCError(code: .invalidArgument, message: "design: not valid YAML (\(error)); give e.g. {kind: list, mixtures: [{web: 0.5, code: 0.5}]}")
+        }
+        guard var spec = try JSONSerialization.jsonObject(with: Data(record.specJSON.utf8)) as? [String: Any] else {
+            throw RPCError(code: .internalError, message: "sweep \(id) has an unreadable stored spec")
+        }
+        spec["design"] = design
+        let merged = String(decoding: try JSONSerialization.data(withJSONObject: spec, options: [.sortedKeys]), as: UTF8.self)
+        let plan: SweepPlan
+        do {
+            plan = try SweepSpec.parse(yaml: merged).resolve()
+        } catch {
+            throw RPCError(code: .invalidArgument, message: error.description)
+        }
+        let updated = try await store.addRuns(
+            to: id, runs: plan.runs.map { NewRun(index: $0.index, shares: $0.shares, budgetJSON: $0.budgetJSON, gpus: $0.gpus, cpus: $0.cpus) })
+        try await store.recordEvent(sweep: id, run: nil, kind: "runs_added", detail: "\(plan.runs.count) runs")
+        wakeScheduler()
+        return updated
     }
 
     /// `NAME-YYYYMMDD-HHMMSS-XXXX`: readable, sortable by time, unique.

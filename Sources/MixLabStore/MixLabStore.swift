@@ -71,4 +71,6 @@ public protocol MixLabStore: Sendable {
     /// Re-queues failed (and optionally cancelled) runs with a fresh allowance of attempts.
     func retryRuns(in id: SweepID, includeCancelled: Bool) async throws -> Int
     func attempts(of run: RunID) async throws -> [AttemptRecord]
+    /// Appends runs after the sweep's last one and reactivates it.
+    func addRuns(to id: SweepID, runs: [NewRun]) async throws -> SweepRecord
 }

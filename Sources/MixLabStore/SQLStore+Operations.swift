@@ -176,6 +176,34 @@ extension SQLStore {
         }
     }
 
+    /// Appends runs to a sweep (numbered after its last run) and makes it active again, in one
+    /// transaction. The runs' shares must follow the sweep's domain order.
+    public func addRuns(to id: SweepID, runs: [NewRun]) async throws -> SweepRecord {
+        let now = self.now
+        try await backend.transaction(ifCommitUnknown: .fail) { db in
+            let rows = try await db.execute("SELECT state, max_attempts, domains_json FROM sweeps WHERE id = $1", [.text(id.rawValue)])
+            guard let sweep = rows.first else { throw StoreError(.unknownSweep, "no sweep \(id); `mixlab sweep ls` lists them") }
+            guard try sweep.string("state") != SweepState.cancelled.rawValue else {
+                throw StoreError(.invalidSweep, "sweep \(id) is cancelled; submit a new sweep instead")
+            }
+            let domains: [String] = try Self.decode(sweep.string("domains_json"))
+            for run in runs where run.shares.count != domains.count || !run.shares.allSatisfy({ $0.isFinite && $0 >= 0 }) {
+                throw StoreError(.invalidSweep, "an added run needs \(domains.count) finite, non-negative shares (\(domains.joined(separator: ", ")))")
+            }
+            let last = try await db.execute("SELECT COALESCE(MAX(run_index), -1) AS last FROM runs WHERE sweep_id = $1", [.text(id.rawValue)])
+            let first = try (last.first?.int("last") ?? -1) + 1
+            let numbered = runs.enumerated().map { offset, run in
+                var run = run
+                run.index = first + offset
+                return run
+            }
+            try await Self.insertRuns(numbered, of: id, maxAttempts: try sweep.int("max_attempts"), db: db, now: now)
+            _ = try await db.execute("UPDATE sweeps SET state = 'active', updated_at = \(now) WHERE id = $1", [.text(id.rawValue)])
+        }
+        guard let record = try await sweep(id) else { throw StoreError(.unknownSweep, "sweep \(id) vanished") }
+        return record
+    }
+
     /// The attempts of a run, oldest first.
     public func attempts(of run: RunID) async throws -> [AttemptRecord] {
         try await backend.execute("SELECT * FROM run_attempts WHERE run_id = $1 ORDER BY lease_token", [.text(run.rawValue)]).map {

@@ -115,26 +115,7 @@ public final class SQLStore: MixLabStore {
                     .integer(Int64(sweep.priority)), .integer(Int64(sweep.maxAttempts)),
                     sweep.maxConcurrentRuns.map { .integer(Int64($0)) } ?? .null,
                 ])
-            for chunk in stride(from: 0, to: sweep.runs.count, by: 500) {
-                let runs = sweep.runs[chunk..<min(chunk + 500, sweep.runs.count)]
-                var values: [String] = []
-                var binds: [SQLValue] = []
-                for run in runs {
-                    let base = binds.count
-                    values.append("($\(base + 1), $\(base + 2), $\(base + 3), $\(base + 4), $\(base + 5), $\(base + 6), $\(base + 7), 'queued', 1, $\(base + 8), 0, \(now))")
-                    binds += [
-                        .text(RunID.of(sweep.id, run.index).rawValue), .text(sweep.id.rawValue), .integer(Int64(run.index)),
-                        .text(Self.json(run.shares)), .text(run.budgetJSON), .integer(Int64(run.gpus)), .integer(Int64(run.cpus)),
-                        .integer(Int64(sweep.maxAttempts)),
-                    ]
-                }
-                _ = try await db.execute(
-                    """
-                    INSERT INTO runs (id, sweep_id, run_index, shares_json, budget_json, gpus, cpus, state, attempt, max_attempts,
-                                      lease_token, updated_at)
-                    VALUES \(values.joined(separator: ", "))
-                    """, binds)
-            }
+            try await Self.insertRuns(sweep.runs, of: sweep.id, maxAttempts: sweep.maxAttempts, db: db, now: now)
             return true
         }
         if !created, let key = sweep.clientKey {
@@ -145,6 +126,29 @@ public final class SQLStore: MixLabStore {
         }
         guard let stored = try await self.sweep(sweep.id) else { throw StoreError(.unknownSweep, "sweep \(sweep.id) was not stored") }
         return stored
+    }
+
+    /// Inserts queued runs of a sweep, 500 per statement.
+    static func insertRuns(_ runs: [NewRun], of sweep: SweepID, maxAttempts: Int, db: any SQLExecutor, now: String) async throws {
+        for chunk in stride(from: 0, to: runs.count, by: 500) {
+            var values: [String] = []
+            var binds: [SQLValue] = []
+            for run in runs[chunk..<min(chunk + 500, runs.count)] {
+                let base = binds.count
+                values.append("($\(base + 1), $\(base + 2), $\(base + 3), $\(base + 4), $\(base + 5), $\(base + 6), $\(base + 7), 'queued', 1, $\(base + 8), 0, \(now))")
+                binds += [
+                    .text(RunID.of(sweep, run.index).rawValue), .text(sweep.rawValue), .integer(Int64(run.index)),
+                    .text(Self.json(run.shares)), .text(run.budgetJSON), .integer(Int64(run.gpus)), .integer(Int64(run.cpus)),
+                    .integer(Int64(maxAttempts)),
+                ]
+            }
+            _ = try await db.execute(
+                """
+                INSERT INTO runs (id, sweep_id, run_index, shares_json, budget_json, gpus, cpus, state, attempt, max_attempts,
+                                  lease_token, updated_at)
+                VALUES \(values.joined(separator: ", "))
+                """, binds)
+        }
     }
 
     static func validate(_ sweep: NewSweep) throws {

@@ -193,6 +193,23 @@ extension MixLab {
         }
     }
 
+    struct SweepAddRuns: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add-runs",
+            abstract: "Append the runs of another design to a sweep (same domains, budget and trainer).",
+            discussion: "DESIGN is a YAML file or inline YAML, e.g. '{kind: list, mixtures: [{web: 0.5, code: 0.5}]}' or '{kind: dirichlet, runs: 16, seed: 9}'.")
+        @Argument(help: "The sweep id.") var sweep: String
+        @Argument(help: "A design: a YAML file or inline YAML.") var design: String
+        @OptionGroup var client: ClientOptions
+        func run() async throws {
+            let text = FileManager.default.fileExists(atPath: design) ? try readSpecText(design) : design
+            let status = try await client.withAdmin { admin in
+                try await admin.addRuns(.with { $0.sweepID = sweep; $0.designYaml = text })
+            }
+            print(status.line)
+        }
+    }
+
     struct SweepFits: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "fits", abstract: "Print the law fits stored for a completed sweep (JSON).")
         @Argument(help: "The sweep id.") var sweep: String

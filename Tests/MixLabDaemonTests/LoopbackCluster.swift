@@ -115,12 +115,15 @@ final class LoopbackCluster: @unchecked Sendable {
 
     func cliJSON(_ arguments: [String]) async throws -> [String: Any] {
         let result = try await cli(arguments + ["--json"])
-        guard result.status == 0, let start = result.output.firstIndex(of: "{"),
-            let object = try JSONSerialization.jsonObject(with: Data(result.output[start...].utf8)) as? [String: Any]
+        let start = result.output.firstIndex { $0 == "{" || $0 == "[" }
+        guard result.status == 0, let start,
+            let parsed = try? JSONSerialization.jsonObject(with: Data(result.output[start...].utf8))
         else {
             throw PostgresTestCluster.ClusterError("mixlab \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.output)")
         }
-        return object
+        // A listing is an array: return it under "items" (empty listings compare as empty).
+        if let array = parsed as? [Any] { return array.isEmpty ? [:] : ["items": array] }
+        return parsed as? [String: Any] ?? [:]
     }
 
     /// Writes a file into the cluster directory and returns its path.

@@ -1,0 +1,75 @@
+import Foundation
+import MixLabTestSupport
+import Testing
+
+/// The operator's side of a sweep: retry policy, quarantine, logs, pause/resume, adding runs, dry runs.
+@Suite(.serialized) struct SweepOperationsTests {
+    static let failingTrainer = """
+        import sys
+        print("loading data", flush=True)
+        print("RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB", flush=True)
+        sys.exit(3)
+        """
+
+    @Test func aFailureTheLogRulesOutIsNotRetriedAndRepeatedFailuresQuarantineTheWorker() async throws {
+        let cluster = try LoopbackCluster(workerNames: ["worker-1"])
+        try cluster.write("trainer.py", Self.failingTrainer)
+        try await cluster.startCoordinator(extra: ["--quarantine-after", "2"])
+        try cluster.startWorker("worker-1", cpuSlots: 1)
+        let spec = try cluster.write(
+            "sweep.yaml",
+            sweepSpec(name: "oom", runs: 2, cluster: cluster, maxAttempts: 3, extraTrainer: "  no_retry_on_log_regex: [\"CUDA out of memory\"]"))
+        let id = try #require(try await cluster.cliJSON(["sweep", "submit", spec])["id"] as? String)
+        let status = try await cluster.waitForSweep(id)
+        let counts = try #require(status["counts"] as? [String: Int])
+        #expect(counts["failed"] == 2, "both runs failed without a retry: \(status)\n\(cluster.diagnostics)")
+
+        let run = try await cluster.cliJSON(["runs", "show", "\(id)/0"])
+        let attempts = try #require(run["attempts"] as? [[String: Any]])
+        #expect(attempts.count == 1, "an OOM is not retried although attempts were left")
+        #expect(attempts.first?["exit_code"] as? Int == 3)
+        #expect((attempts.first?["log_tail"] as? String)?.contains("CUDA out of memory") == true)
+
+        let logs = try await cluster.cli(["runs", "logs", "\(id)/1"])
+        #expect(logs.status == 0 && logs.output.contains("loading data"), "\(logs.output)")
+
+        let workers = try await cluster.cli(["workers", "ls", "--json"])
+        #expect(workers.output.contains("\"quarantined\" : true"), "two failures in a row quarantine the worker: \(workers.output)")
+        let lifted = try await cluster.cli(["workers", "unquarantine", "worker-1"])
+        #expect(lifted.status == 0, "\(lifted.output)")
+        let after = try await cluster.cli(["workers", "ls", "--json"])
+        #expect(after.output.contains("\"quarantined\" : false"), "\(after.output)")
+
+        let retried = try await cluster.cli(["sweep", "retry", id, "--failed"])
+        #expect(retried.output.contains("re-queued 2 runs"), "\(retried.output)")
+    }
+
+    @Test func pausedSweepsWaitResumeFinishAndTakeExtraRuns() async throws {
+        let cluster = try LoopbackCluster(workerNames: ["worker-1"])
+        try cluster.write("trainer.py", scriptedTrainer)
+        try await cluster.startCoordinator()
+        let spec = try cluster.write("sweep.yaml", sweepSpec(name: "ops", runs: 2, cluster: cluster))
+
+        let dryRun = try await cluster.cli(["sweep", "submit", spec, "--dry-run"])
+        #expect(dryRun.status == 0 && dryRun.output.contains("MIXLAB_MIXTURE=") && dryRun.output.contains("trainer.py"), "\(dryRun.output)")
+        #expect(try await cluster.cliJSON(["sweep", "ls"]).isEmpty, "a dry run submits nothing")
+
+        let id = try #require(try await cluster.cliJSON(["sweep", "submit", spec])["id"] as? String)
+        #expect(try await cluster.cli(["sweep", "pause", id]).status == 0)
+        try cluster.startWorker("worker-1", cpuSlots: 2)
+        try await Task.sleep(for: .seconds(3))
+        let paused = try await cluster.cliJSON(["sweep", "show", id])
+        #expect(paused["state"] as? String == "paused")
+        #expect((paused["counts"] as? [String: Int])?["queued"] == 2, "a paused sweep starts nothing: \(paused)")
+
+        #expect(try await cluster.cli(["sweep", "resume", id]).status == 0)
+        _ = try await cluster.waitForSweep(id)
+        let added = try await cluster.cli(["sweep", "add-runs", id, "{kind: list, mixtures: [{a: 0.2, b: 0.3, c: 0.5}]}"])
+        #expect(added.status == 0, "\(added.output)")
+        let final = try await cluster.waitForSweep(id)
+        #expect((final["counts"] as? [String: Int])?["succeeded"] == 3, "\(final)\n\(cluster.diagnostics)")
+
+        let bad = try await cluster.cli(["sweep", "add-runs", id, "{kind: list, mixtures: [{a: 0.2, z: 0.8}]}"])
+        #expect(bad.status == 2 && bad.output.contains("z"), "\(bad.output)")
+    }
+}
