@@ -7,6 +7,7 @@ import MixLabPKI
 import MixLabStore
 import MixLabWorker
 import ServiceLifecycle
+import Yams
 
 extension MixLab {
     struct CoordinatorCommand: AsyncParsableCommand {
@@ -14,17 +15,34 @@ extension MixLab {
             commandName: "coordinator",
             abstract: "Run the coordinator daemon: schedules proxy runs onto workers over mutual TLS and records results.")
 
-        @Option(help: "Address to listen on, HOST:PORT (port 0 picks one and prints it).") var listen: String = "0.0.0.0:7443"
-        @Option(help: "sqlite:PATH (default store) or postgres://user[:password]@host[:port]/db (env MIXLAB_DATABASE).")
+        @Option(help: "YAML file with any of: listen, database, ca, cert, key, lease_seconds, heartbeat_seconds, quarantine_after (flags override it).")
+        var config: String?
+        @Option(help: "Address to listen on, HOST:PORT (port 0 picks one and prints it; default 0.0.0.0:7443).") var listen: String?
+        @Option(help: "sqlite:PATH (default sqlite:mixlab.db) or postgres://user[:password]@host[:port]/db (env MIXLAB_DATABASE).")
         var database: String?
-        @Option(help: "CA certificate.") var ca: String
-        @Option(help: "Coordinator certificate (role coordinator).") var cert: String
-        @Option(help: "Coordinator key (mode 0600).") var key: String
-        @Option(help: "Seconds a lease lasts without a heartbeat.") var leaseSeconds: Double = 30
-        @Option(help: "Seconds between worker heartbeats.") var heartbeatSeconds: Double = 5
-        @Option(help: "Quarantine a worker after this many failed attempts in a row.") var quarantineAfter: Int = 5
+        @Option(help: "CA certificate.") var ca: String?
+        @Option(help: "Coordinator certificate (role coordinator).") var cert: String?
+        @Option(help: "Coordinator key (mode 0600).") var key: String?
+        @Option(help: "Seconds a lease lasts without a heartbeat (default 30).") var leaseSeconds: Double?
+        @Option(help: "Seconds between worker heartbeats (default 5).") var heartbeatSeconds: Double?
+        @Option(help: "Quarantine a worker after this many failed attempts in a row (default 5).") var quarantineAfter: Int?
 
         func run() async throws {
+            let file = try DaemonConfigFile(path: config)
+            let listen = try self.listen ?? file.string("listen") ?? "0.0.0.0:7443"
+            let database = try self.database ?? ProcessInfo.processInfo.environment["MIXLAB_DATABASE"] ?? file.string("database")
+            let leaseSeconds = try self.leaseSeconds ?? file.number("lease_seconds") ?? 30
+            let heartbeatSeconds = try self.heartbeatSeconds ?? file.number("heartbeat_seconds") ?? 5
+            let quarantineAfter = try self.quarantineAfter ?? file.number("quarantine_after").map { Int($0) } ?? 5
+            var paths: [String] = []
+            for name in ["ca", "cert", "key"] {
+                let flag = name == "ca" ? ca : name == "cert" ? cert : key
+                guard let path = try flag ?? file.string(name) else {
+                    throw MixLabInputError(
+                        field: "--\(name)", problem: "is required", fix: "pass --\(name) FILE or set `\(name):` in the --config file")
+                }
+                paths.append(path)
+            }
             let (host, port) = try parseAddress(listen, field: "--listen")
             guard leaseSeconds > 0, heartbeatSeconds > 0, heartbeatSeconds < leaseSeconds else {
                 throw MixLabInputError(
@@ -34,9 +52,10 @@ extension MixLab {
             guard quarantineAfter >= 1 else {
                 throw MixLabInputError(field: "--quarantine-after", problem: "must be at least 1", fix: "pass e.g. --quarantine-after 5")
             }
-            let databaseText = database ?? ProcessInfo.processInfo.environment["MIXLAB_DATABASE"] ?? "sqlite:mixlab.db"
+            let databaseText = database ?? "sqlite:mixlab.db"
             let url = try storeURL(databaseText)
-            let materials = try await TLSMaterials.load(TLSFiles(caPath: ca, certificatePath: cert, keyPath: key), expectedRole: .coordinator)
+            let materials = try await TLSMaterials.load(
+                TLSFiles(caPath: paths[0], certificatePath: paths[1], keyPath: paths[2]), expectedRole: .coordinator)
             var logger = Logger(label: "mixlab.coordinator")
             logger.logLevel = .info
             var configuration = CoordinatorConfiguration(host: host, port: port, databaseURL: databaseText, tls: materials)
@@ -112,5 +131,51 @@ extension MixLab {
             let group = ServiceGroup(configuration: .init(services: [agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         }
+    }
+}
+
+/// A daemon's `--config` YAML file: a flat mapping whose keys are the long flags in snake_case.
+struct DaemonConfigFile {
+    static let keys: Set<String> = [
+        "listen", "database", "ca", "cert", "key", "lease_seconds", "heartbeat_seconds", "quarantine_after",
+    ]
+    let path: String
+    let values: [String: Any]
+
+    init(path: String?) throws {
+        self.path = path ?? ""
+        guard let path else {
+            values = [:]
+            return
+        }
+        let text = try readSpecText(path)
+        let loaded: Any?
+        do {
+            loaded = try Yams.load(yaml: text)
+        } catch {
+            throw MixLabInputError(field: "--config \(path)", problem: "is not valid YAML (\(error))", fix: "fix the file")
+        }
+        guard let mapping = loaded as? [String: Any] else {
+            throw MixLabInputError(field: "--config \(path)", problem: "is not a mapping of settings", fix: "write `key: value` lines, e.g. `listen: 0.0.0.0:7443`")
+        }
+        for key in mapping.keys where !Self.keys.contains(key) {
+            throw MixLabInputError(
+                field: "--config \(path): \(key)", problem: "is not a coordinator setting",
+                fix: "use one of \(Self.keys.sorted().joined(separator: ", "))")
+        }
+        values = mapping
+    }
+
+    func string(_ key: String) throws -> String? {
+        guard let value = values[key] else { return nil }
+        if let text = value as? String { return text }
+        throw MixLabInputError(field: "--config \(path): \(key)", problem: "must be a string", fix: "quote it")
+    }
+
+    func number(_ key: String) throws -> Double? {
+        guard let value = values[key] else { return nil }
+        if let number = value as? Double { return number }
+        if let number = value as? Int { return Double(number) }
+        throw MixLabInputError(field: "--config \(path): \(key)", problem: "must be a number", fix: "write e.g. `\(key): 30`")
     }
 }

@@ -73,3 +73,33 @@ import Testing
         #expect(bad.status == 2 && bad.output.contains("z"), "\(bad.output)")
     }
 }
+
+/// The coordinator reads its settings from a YAML file too; flags win, mistakes name the key.
+@Suite struct CoordinatorConfigFileTests {
+    @Test func settingsComeFromTheFileAndUnknownKeysAreRefused() async throws {
+        let cluster = try LoopbackCluster(workerNames: [])
+        let config = try cluster.write(
+            "coordinator.yaml",
+            """
+            database: "\(cluster.databaseURL)"
+            ca: \(cluster.certs)/ca.pem
+            cert: \(cluster.certs)/coordinator.pem
+            key: \(cluster.certs)/coordinator.key
+            lease_seconds: 12
+            listen: 127.0.0.1:1
+            """)
+        let process = try ChildProcess(
+            LoopbackCluster.executable, ["coordinator", "--config", config, "--listen", "127.0.0.1:0"],
+            logPath: cluster.directory + "/from-file.log")
+        let output = try await process.waitForOutput(containing: "listening on 127.0.0.1:", timeout: .seconds(120))
+        #expect(!output.contains("127.0.0.1:1 "), "the --listen flag overrides the file")
+        process.signal(SIGTERM)
+        #expect(try await process.wait() == 0, "SIGTERM shuts the coordinator down cleanly: \(process.output)")
+
+        let bad = try cluster.write("bad.yaml", "lease_second: 12\n")
+        let refused = try ChildProcess(
+            LoopbackCluster.executable, ["coordinator", "--config", bad], logPath: cluster.directory + "/bad.log")
+        #expect(try await refused.wait() == 2)
+        #expect(refused.output.contains("lease_second") && refused.output.contains("lease_seconds"), "\(refused.output)")
+    }
+}
