@@ -197,7 +197,9 @@ struct AdminService: Mixlab_V1_Admin.SimpleServiceProtocol {
             let id = SweepID(request.sweepID)
             guard let sweep = try await store.sweep(id) else { throw StoreError(.unknownSweep, "no sweep \(id); `mixlab sweep ls` lists them") }
             let recommendations = try await store.recommendations(in: id)
-            guard let chosen = request.law.isEmpty ? recommendations.first : recommendations.last(where: { $0.law == request.law }) else {
+            // The newest recommendation of the requested law (default: the sweep's first law).
+            let law = request.law.isEmpty ? recommendations.first?.law : request.law
+            guard let chosen = recommendations.last(where: { $0.law == law }) else {
                 if coordinator.fitting.withLock({ $0.contains(id) }) {
                     throw RPCError(code: .unavailable, message: "sweep \(id) is being fitted; ask again in a few seconds")
                 }

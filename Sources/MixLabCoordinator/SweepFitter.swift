@@ -10,12 +10,12 @@ struct SweepFitter: Sendable {
     let store: any MixLabStore
     let logger: Logger
 
-    /// Fits every law the sweep names; a law that cannot be fitted (too few runs, a scaling law
+    /// Fits every law the sweep names (again after runs were added: fits are kept as a history and
+    /// the newest one answers); a law that cannot be fitted (too few runs, a scaling law
     /// on a mixture-only sweep) is recorded as an event with the reason, never as a crash.
     func fitCompletedSweep(_ sweep: SweepID, runtime: SweepRuntime?) async {
         guard let runtime, !runtime.laws.isEmpty else { return }
         do {
-            guard try await store.fits(in: sweep).isEmpty else { return }
             let export = try await SweepExport.make(sweep: sweep, from: store)
             let targets = runtime.objective.sorted { $0.key < $1.key }.map { TargetSelection(column: "eval_\($0.key)", weight: $0.value) }
             for name in runtime.laws {

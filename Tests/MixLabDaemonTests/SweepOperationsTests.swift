@@ -44,11 +44,26 @@ import Testing
         #expect(retried.output.contains("re-queued 2 runs"), "\(retried.output)")
     }
 
+    /// Polls `sweep mixture --format json` until a recommendation fitted on `runs` runs appears.
+    static func waitForMixture(_ cluster: LoopbackCluster, sweep: String, runs: Int) async throws -> String {
+        let deadline = ContinuousClock.now + .seconds(120)
+        var last = ""
+        while ContinuousClock.now < deadline {
+            let result = try await cluster.cli(["sweep", "mixture", sweep, "--format", "json"])
+            last = result.output
+            if result.status == 0, result.output.contains("\"runs\" : \(runs)") || result.output.contains("\"runs\": \(runs)") {
+                return result.output
+            }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        throw PostgresTestCluster.ClusterError("no recommendation fitted on \(runs) runs: \(last)\n\(cluster.diagnostics)")
+    }
+
     @Test func pausedSweepsWaitResumeFinishAndTakeExtraRuns() async throws {
         let cluster = try LoopbackCluster(workerNames: ["worker-1"])
         try cluster.write("trainer.py", scriptedTrainer)
         try await cluster.startCoordinator()
-        let spec = try cluster.write("sweep.yaml", sweepSpec(name: "ops", runs: 2, cluster: cluster))
+        let spec = try cluster.write("sweep.yaml", sweepSpec(name: "ops", runs: 4, cluster: cluster, laws: "laws: [linear]"))
 
         let dryRun = try await cluster.cli(["sweep", "submit", spec, "--dry-run"])
         #expect(dryRun.status == 0 && dryRun.output.contains("MIXLAB_MIXTURE=") && dryRun.output.contains("trainer.py"), "\(dryRun.output)")
@@ -60,14 +75,17 @@ import Testing
         try await Task.sleep(for: .seconds(3))
         let paused = try await cluster.cliJSON(["sweep", "show", id])
         #expect(paused["state"] as? String == "paused")
-        #expect((paused["counts"] as? [String: Int])?["queued"] == 2, "a paused sweep starts nothing: \(paused)")
+        #expect((paused["counts"] as? [String: Int])?["queued"] == 4, "a paused sweep starts nothing: \(paused)")
 
         #expect(try await cluster.cli(["sweep", "resume", id]).status == 0)
         _ = try await cluster.waitForSweep(id)
+        let firstFit = try await Self.waitForMixture(cluster, sweep: id, runs: 4)
         let added = try await cluster.cli(["sweep", "add-runs", id, "{kind: list, mixtures: [{a: 0.2, b: 0.3, c: 0.5}]}"])
         #expect(added.status == 0, "\(added.output)")
         let final = try await cluster.waitForSweep(id)
-        #expect((final["counts"] as? [String: Int])?["succeeded"] == 3, "\(final)\n\(cluster.diagnostics)")
+        #expect((final["counts"] as? [String: Int])?["succeeded"] == 5, "\(final)\n\(cluster.diagnostics)")
+        let refit = try await Self.waitForMixture(cluster, sweep: id, runs: 5)
+        #expect(refit != firstFit, "the sweep is refitted on all five runs after runs were added")
 
         let bad = try await cluster.cli(["sweep", "add-runs", id, "{kind: list, mixtures: [{a: 0.2, z: 0.8}]}"])
         #expect(bad.status == 2 && bad.output.contains("z"), "\(bad.output)")
