@@ -162,14 +162,14 @@ public final class Coordinator: Sendable {
             }
             wakeScheduler()
         case .runStarted(let started):
-            await acknowledge(started.seq, to: worker) {
+            try await acknowledge(started.seq, to: worker) {
                 try await store.markRunning(run: RunID(started.runID), worker: worker, token: started.token)
             }
         case .evals(let batch):
             let report = EvalReport(
                 run: RunID(batch.runID), worker: worker, token: batch.token,
                 points: batch.points.map { EvalPoint(step: $0.step, tokens: $0.tokens, domain: $0.domain, loss: $0.loss) })
-            await acknowledge(batch.seq, to: worker) { _ = try await store.reportEvals(report) }
+            try await acknowledge(batch.seq, to: worker) { _ = try await store.reportEvals(report) }
         case .finished(let finished):
             try await finish(finished, from: worker)
         case .mixtureRequest(let request):
@@ -200,8 +200,9 @@ public final class Coordinator: Sendable {
     }
 
     /// Runs a store write and acknowledges the report with its outcome. Refusals are acknowledged
-    /// (the worker drops the report); other failures end the session so the worker replays.
-    private func acknowledge(_ seq: UInt64, to worker: WorkerID, _ write: () async throws -> Void) async {
+    /// (the worker drops the report); other failures end the session so the worker reconnects and
+    /// replays its outbox.
+    private func acknowledge(_ seq: UInt64, to worker: WorkerID, _ write: () async throws -> Void) async throws {
         var ack = Mixlab_V1_Ack.with { $0.seq = seq; $0.status = .ok }
         do {
             try await write()
@@ -214,7 +215,7 @@ public final class Coordinator: Sendable {
             logger.warning("report rejected", metadata: ["mixlab.worker": "\(worker)", "mixlab.error": "\(error.message)"])
         } catch {
             logger.error("report not stored; the worker will replay it", metadata: ["mixlab.worker": "\(worker)", "mixlab.error": "\(error)"])
-            return
+            throw RPCError(code: .unavailable, message: "the store could not record a report; reconnect and replay")
         }
         await registry.send(.with { $0.ack = ack }, to: worker)
     }
@@ -223,7 +224,7 @@ public final class Coordinator: Sendable {
         let run = RunID(finished.runID)
         var succeeded = false
         var completedSweep: SweepID?
-        await acknowledge(finished.seq, to: worker) {
+        try await acknowledge(finished.seq, to: worker) {
             let outcome: RunCompletion.Outcome
             var retryable = true
             if finished.outcome == .succeeded {
