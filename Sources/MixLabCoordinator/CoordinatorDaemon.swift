@@ -37,11 +37,25 @@ public struct CoordinatorDaemon: Sendable {
 struct GRPCServerService<Transport: ServerTransport>: Service {
     let server: GRPCServer<Transport>
 
+    /// How long in-flight calls get after SIGTERM before the server is cancelled. Worker sessions
+    /// never end by themselves, so without this a coordinator with connected workers would not exit.
+    var drainTime: Duration = .seconds(2)
+
     func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await server.serve()
-        } onGracefulShutdown: {
-            server.beginGracefulShutdown()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await withGracefulShutdownHandler {
+                    try await server.serve()
+                } onGracefulShutdown: {
+                    server.beginGracefulShutdown()
+                }
+            }
+            group.addTask {
+                try await gracefulShutdown()
+                try await Task.sleep(for: drainTime)
+            }
+            _ = try await group.next()
+            group.cancelAll()
         }
     }
 }

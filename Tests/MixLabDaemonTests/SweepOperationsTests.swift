@@ -121,3 +121,22 @@ import Testing
         #expect(refused.output.contains("lease_second") && refused.output.contains("lease_seconds"), "\(refused.output)")
     }
 }
+
+/// SIGTERM stops a coordinator even while workers hold their (never-ending) sessions open.
+@Suite struct CoordinatorShutdownTests {
+    @Test func sigtermEndsACoordinatorWithConnectedWorkers() async throws {
+        let cluster = try LoopbackCluster(workerNames: ["worker-1"])
+        try await cluster.startCoordinator()
+        try cluster.startWorker("worker-1", cpuSlots: 1)
+        let deadline = ContinuousClock.now + .seconds(60)
+        var listing = try await cluster.cli(["workers", "ls", "--json"])
+        while !listing.output.contains("\"connected\" : true"), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            listing = try await cluster.cli(["workers", "ls", "--json"])
+        }
+        #expect(listing.output.contains("\"connected\" : true"), "\(listing.output)")
+        let coordinator = try #require(cluster.coordinator)
+        coordinator.signal(SIGTERM)
+        #expect(try await coordinator.wait(timeout: .seconds(30)) == 0, "\(coordinator.output.suffix(2000))")
+    }
+}
