@@ -2,7 +2,8 @@
 import PackageDescription
 
 /// The pure-math module is compiled with optimisation even in debug builds: fits run thousands of
-/// L-BFGS iterations in the test suite, and unoptimised Swift array code is ~30x slower.
+/// L-BFGS iterations in the test suite, and unoptimised Swift array code is ~30x slower. The corpus
+/// generator uses it too, since tests and the demo synthesise megabytes of text.
 let optimisedMath: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(

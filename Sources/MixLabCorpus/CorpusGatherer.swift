@@ -86,8 +86,8 @@ public struct CorpusGatherer: Sendable {
         self.options = options
     }
 
-    /// Gathers every requested domain it can. `log` receives one line per step (downloads, domains,
-    /// skips). Throws only for failures to write the output; missing sources become ``Result/skipped``.
+    /// Gathers every requested domain it can. `log` receives one progress line per step (downloads,
+    /// extracted domains). Throws only for failures to write the output; missing sources become ``Result/skipped``.
     public func gather(log: @Sendable (String) -> Void = { _ in }) async throws -> Result {
         let clock = ContinuousClock()
         let start = clock.now
@@ -137,7 +137,7 @@ public struct CorpusGatherer: Sendable {
             }
             while let result = try await group.next() {
                 results.append(result)
-                log(result.1.logLine(result.0))
+                if let line = result.1.logLine(result.0) { log(line) }
                 if let domain = pending.popFirst() {
                     group.addTask { (domain, try await extract(domain, python: python, script: scriptURL, cache: cache, runner: runner)) }
                 }
@@ -170,7 +170,6 @@ public struct CorpusGatherer: Sendable {
         for skip in skipped where FileManager.default.fileExists(atPath: layout.domainDirectory(skip.domain.rawValue).path) {
             try FileManager.default.removeItem(at: layout.domainDirectory(skip.domain.rawValue))
         }
-        for skip in skipped { log("\(skip.domain.rawValue): SKIPPED: \(skip.reason)") }
         var unique: [CorpusManifest.Component] = []
         for component in components.sorted(by: { ($0.name, $0.version) < ($1.name, $1.version) }) where !unique.contains(component) {
             unique.append(component)
@@ -244,13 +243,14 @@ public struct CorpusGatherer: Sendable {
         case extracted(DomainText, source: String, tools: [CorpusManifest.Component])
         case skipped(String)
 
-        func logLine(_ domain: CorpusDomain) -> String {
+        /// A progress line for an extracted domain; skips are reported in ``Result/skipped``.
+        func logLine(_ domain: CorpusDomain) -> String? {
             switch self {
             case .extracted(let text, let source, _):
                 let mib = Double(text.totalBytes) / 1_048_576
                 return "\(domain.rawValue): \(text.trainDocuments + text.validDocuments) documents, "
                     + "\((mib * 100).rounded() / 100) MiB from \(source)"
-            case .skipped: return "\(domain.rawValue): not gathered"
+            case .skipped: return nil
             }
         }
     }

@@ -8,11 +8,12 @@ extension MixLab {
         static let configuration = CommandConfiguration(
             commandName: "corpus",
             abstract: "Make the multi-domain text corpus proxy runs train on (DIR/<domain>/{train,valid}.txt + manifest.json).",
-            subcommands: [Synth.self, Gather.self, Show.self])
+            subcommands: [CorpusSynth.self, CorpusGather.self, CorpusShow.self])
     }
 
-    struct Synth: AsyncParsableCommand {
+    struct CorpusSynth: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "synth",
             abstract: "Write the deterministic synthetic corpus (same bytes for the same seed on every platform).")
 
         @Option(help: "Corpus folder to write (created if missing).") var out: String
@@ -45,8 +46,9 @@ extension MixLab {
         }
     }
 
-    struct Gather: AsyncParsableCommand {
+    struct CorpusGather: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "gather",
             abstract: "Gather the real corpus from Debian packages (apt-get download + dpkg-deb, nothing installed); see docs/corpus.md.")
 
         @Option(help: "Corpus folder to write (created if missing).") var out: String
@@ -76,8 +78,8 @@ extension MixLab {
         }
     }
 
-    struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print a corpus folder's manifest as a table.")
+    struct CorpusShow: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Print a corpus folder's manifest as a table.")
 
         @Argument(help: "Corpus folder (holds manifest.json).") var directory: String
 
