@@ -83,7 +83,9 @@ public struct CorpusGatherer: Sendable {
         guard !options.domains.isEmpty else {
             throw MixLabInputError(field: "--domains", problem: "is empty", fix: "name at least one domain")
         }
-        self.options = options
+        var normalised = options
+        normalised.domains = Array(Set(options.domains)).sorted()
+        self.options = normalised
     }
 
     /// Gathers every requested domain it can. `log` receives one progress line per step (downloads,
@@ -158,7 +160,7 @@ public struct CorpusGatherer: Sendable {
             }
         }
         return try finish(
-            layout: layout, entries: entries, components: components, skipped: skipped.sorted { $0.domain < $1.domain },
+            layout: layout, entries: entries, components: components, skipped: skipped,
             seconds: (clock.now - start).seconds, log: log)
     }
 
@@ -167,6 +169,7 @@ public struct CorpusGatherer: Sendable {
         seconds: Double, log: @Sendable (String) -> Void
     ) throws -> Result {
         // A skipped domain must not leave an older run's files behind for a trainer to pick up.
+        let skipped = skipped.sorted { $0.domain < $1.domain }
         for skip in skipped where FileManager.default.fileExists(atPath: layout.domainDirectory(skip.domain.rawValue).path) {
             try FileManager.default.removeItem(at: layout.domainDirectory(skip.domain.rawValue))
         }
