@@ -2,7 +2,8 @@
 import PackageDescription
 
 /// The pure-math module is compiled with optimisation even in debug builds: fits run thousands of
-/// L-BFGS iterations in the test suite, and unoptimised Swift array code is ~30x slower.
+/// L-BFGS iterations in the test suite, and unoptimised Swift array code is ~30x slower. The corpus
+/// generator uses it too, since tests and the demo synthesise megabytes of text.
 let optimisedMath: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
@@ -16,6 +17,7 @@ let package = Package(
         .library(name: "MixLabStore", targets: ["MixLabStore"]),
         .library(name: "MixLabPKI", targets: ["MixLabPKI"]),
         .library(name: "MixLabSweeps", targets: ["MixLabSweeps"]),
+        .library(name: "MixLabCorpus", targets: ["MixLabCorpus"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -63,6 +65,11 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
             ]
+        ),
+        .target(
+            name: "MixLabCorpus",
+            dependencies: ["MixLabCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: optimisedMath
         ),
         .target(
             name: "MixLabRPC",
@@ -115,7 +122,7 @@ let package = Package(
             name: "mixlab",
             dependencies: [
                 "MixLabCore", "MixingLaws", "MixLabAnalysis", "MixLabStore", "MixLabRPC", "MixLabTransport", "MixLabPKI",
-                "MixLabCoordinator", "MixLabWorker", "MixLabSweeps", "MixLabRunner",
+                "MixLabCoordinator", "MixLabWorker", "MixLabSweeps", "MixLabRunner", "MixLabCorpus",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -155,6 +162,11 @@ let package = Package(
         .testTarget(
             name: "MixLabRunnerTests",
             dependencies: ["MixLabRunner", "MixLabCore", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "MixLabCorpusTests",
+            dependencies: ["MixLabCorpus", "MixLabCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: optimisedMath
         ),
         .testTarget(name: "MixLabAnalysisTests", dependencies: ["MixLabAnalysis", "MixLabCore", "MixingLaws", "mixlab"]),
     ],
