@@ -175,7 +175,8 @@ let package = Package(
             dependencies: [
                 "MixLabProxyLM", "MixLabTrainerClient", "MixLabRunner", "MixLabCore", "mixlab",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: optimisedMath
         ),
         .testTarget(name: "MixLabAnalysisTests", dependencies: ["MixLabAnalysis", "MixLabCore", "MixingLaws", "mixlab"]),
     ],
