@@ -22,10 +22,10 @@ enum MatrixKernels {
                 for _ in 0..<inner {
                     let b0 = load(bp), b1 = load(bp + 8)
                     let x0 = a0[ap], x1 = a1[ap], x2 = a2[ap], x3 = a3[ap]
-                    s00 += b0 * x0; s01 += b1 * x0
-                    s10 += b0 * x1; s11 += b1 * x1
-                    s20 += b0 * x2; s21 += b1 * x2
-                    s30 += b0 * x3; s31 += b1 * x3
+                    s00 = s00.addingProduct(b0, x0); s01 = s01.addingProduct(b1, x0)
+                    s10 = s10.addingProduct(b0, x1); s11 = s11.addingProduct(b1, x1)
+                    s20 = s20.addingProduct(b0, x2); s21 = s21.addingProduct(b1, x2)
+                    s30 = s30.addingProduct(b0, x3); s31 = s31.addingProduct(b1, x3)
                     bp += n
                     ap += innerStride
                 }
@@ -42,7 +42,7 @@ enum MatrixKernels {
                 var ap = 0
                 for _ in 0..<inner {
                     let b0 = load(bp)
-                    s0 += b0 * a0[ap]; s1 += b0 * a1[ap]; s2 += b0 * a2[ap]; s3 += b0 * a3[ap]
+                    s0 = s0.addingProduct(b0, a0[ap]); s1 = s1.addingProduct(b0, a1[ap]); s2 = s2.addingProduct(b0, a2[ap]); s3 = s3.addingProduct(b0, a3[ap])
                     bp += n
                     ap += innerStride
                 }
@@ -67,7 +67,7 @@ enum MatrixKernels {
                 var bp = b + j
                 var ap = 0
                 for _ in 0..<inner {
-                    s0 += load(bp) * a0[ap]
+                    s0 = s0.addingProduct(load(bp), a0[ap])
                     bp += n
                     ap += innerStride
                 }
