@@ -61,6 +61,18 @@ public struct ByteLMArchitecture: Sendable, Hashable, CustomStringConvertible {
     /// Floating-point operations of one training token: 2 per dense weight forward, 4 backward.
     public var trainingFLOPsPerToken: Int { 6 * denseParameterCount }
 
+    /// The hidden width (1…8192) whose parameter count is closest to `parameterCount`, the other
+    /// dimensions fixed (the smaller width on a tie).
+    public static func hidden(forParameterCount parameterCount: Int, context: Int, embedding: Int, layers: Int) -> Int {
+        var best = 1, bestDistance = Int.max
+        for hidden in 1...8192 {
+            let count = ByteLMArchitecture(context: context, embedding: embedding, hidden: hidden, layers: layers).parameterCount
+            if abs(count - parameterCount) < bestDistance { (best, bestDistance) = (hidden, abs(count - parameterCount)) }
+            if count > parameterCount { break }
+        }
+        return best
+    }
+
     public var description: String {
         "context \(context), embedding \(embedding), \(layers)×\(hidden) tanh, \(parameterCount) parameters"
     }

@@ -1,5 +1,5 @@
 /// Dense single-precision matrix products on raw row-major buffers, vectorised with `SIMD8<Float>`
-/// and blocked four rows by sixteen columns so the partial sums stay in registers.
+/// fused multiply-adds and blocked four rows by sixteen columns so the partial sums stay in registers.
 enum MatrixKernels {
     /// `c[m×n] = a·b` (or `+=` with `accumulate`), where `b` is `inner×n` row-major and the element
     /// `(i, p)` of `a` is `a[i·rowStride + p·innerStride]` (so `a` may be read transposed).
@@ -42,7 +42,8 @@ enum MatrixKernels {
                 var ap = 0
                 for _ in 0..<inner {
                     let b0 = load(bp)
-                    s0 = s0.addingProduct(b0, a0[ap]); s1 = s1.addingProduct(b0, a1[ap]); s2 = s2.addingProduct(b0, a2[ap]); s3 = s3.addingProduct(b0, a3[ap])
+                    s0 = s0.addingProduct(b0, a0[ap]); s1 = s1.addingProduct(b0, a1[ap])
+                    s2 = s2.addingProduct(b0, a2[ap]); s3 = s3.addingProduct(b0, a3[ap])
                     bp += n
                     ap += innerStride
                 }

@@ -19,8 +19,8 @@ public struct ProxyLMSegment: Sendable, Hashable {
 }
 
 /// Drives a ``ProxyLMTrainer`` through a whole run: training steps, held-out evaluations every
-/// `evalEvery` steps (and at the end, and at every online segment boundary), progress reports at
-/// least every `progressInterval`, then `done`.
+/// `evalEvery` steps and after each of `evalSteps` (and at the end, and at every online segment
+/// boundary), progress reports at least every `progressInterval`, then `done`.
 public struct ProxyLMRun {
     /// How long the run is: a fixed number of steps on the initial mixture, or online segments
     /// requested with `next` until the reporter answers stop.
@@ -32,11 +32,14 @@ public struct ProxyLMRun {
     public var length: Length
     /// Steps between held-out evaluations; 0 evaluates only at the end (and segment boundaries).
     public var evalEvery: Int
+    /// Further steps after which to evaluate (checkpoints of a D-CPT design).
+    public var evalSteps: Set<Int>
     public var progressInterval: Duration
 
-    public init(length: Length, evalEvery: Int = 0, progressInterval: Duration = .seconds(2)) {
+    public init(length: Length, evalEvery: Int = 0, evalSteps: Set<Int> = [], progressInterval: Duration = .seconds(2)) {
         self.length = length
         self.evalEvery = evalEvery
+        self.evalSteps = evalSteps
         self.progressInterval = progressInterval
     }
 
@@ -77,7 +80,7 @@ public struct ProxyLMRun {
                 trainer.trainStep()
                 let now = clock.now
                 trainingTime += now - start
-                if evalEvery > 0, trainer.step % evalEvery == 0 {
+                if (evalEvery > 0 && trainer.step % evalEvery == 0) || evalSteps.contains(trainer.step) {
                     _ = try evaluate()
                 } else if now - lastReport >= progressInterval {
                     try reporter.progress(step: trainer.step, tokens: trainer.tokens)

@@ -26,7 +26,10 @@ extension MixLab {
         @Option(help: "Training steps (default 4000 unless --tokens).") var steps: Int?
         @Option(help: "Training tokens instead of --steps (steps = tokens / batch).") var tokens: Int?
         @Option(help: "Seed of the initial weights and the data order.") var seed: UInt64 = 0
-        @Option(help: "Named size: \(ProxyLMConfiguration.modelSizes.map { "\($0.name) (hidden \($0.hidden))" }.joined(separator: ", ")).")
+        @Option(help: """
+            A parameter count N (the hidden width whose N is closest is used) or a named size: \
+            \(ProxyLMConfiguration.modelSizes.map { "\($0.name) (hidden \($0.hidden))" }.joined(separator: ", ")).
+            """)
         var modelSize: String?
         @Option(help: "Previous bytes the model sees.") var context: Int = 16
         @Option(help: "Embedding width per byte.") var embedding: Int = 16
@@ -36,6 +39,8 @@ extension MixLab {
         @Option(help: "Adam learning rate.") var lr: Float = 3e-3
         @Option(help: "Steps between held-out evaluations (0: only at the end and at online segment ends).")
         var evalEvery: Int = 0
+        @Option(help: "Also evaluate once these many tokens are trained, T[,T…] (e.g. a D-CPT budget's {eval_tokens}).")
+        var evalTokens: [String] = []
         @Option(help: "Held-out positions per domain (the start of valid.txt).") var evalBytes: Int = 16_384
         @Option(help: "Seconds between progress reports.") var progressEvery: Double = 2
         @Flag(help: "Online (Aioli): ask the worker for each segment's mixture and steps until it says stop.") var online = false
@@ -92,7 +97,9 @@ extension MixLab {
                 "mixture": Dictionary(uniqueKeysWithValues: zip(loaded.map(\.name), trainer.weights)),
                 "steps": plannedSteps,
             ])
-            let run = ProxyLMRun(length: length, evalEvery: evalEvery, progressInterval: .milliseconds(Int(progressEvery * 1000)))
+            let run = ProxyLMRun(
+                length: length, evalEvery: evalEvery, evalSteps: try evaluationSteps(batch: configuration.batch),
+                progressInterval: .milliseconds(Int(progressEvery * 1000)))
             let summary: ProxyLMRun.Summary
             do {
                 summary = try run.run(trainer, reporter: &reporter)
@@ -114,12 +121,16 @@ extension MixLab {
                 guard hidden == nil else {
                     throw MixLabInputError(field: "--model-size", problem: "and --hidden are both given", fix: "give one of them")
                 }
-                guard let preset = ProxyLMConfiguration.modelSizes.first(where: { $0.name == modelSize }) else {
+                if let preset = ProxyLMConfiguration.modelSizes.first(where: { $0.name == modelSize }) {
+                    width = preset.hidden
+                } else if let count = Double(modelSize), count.isFinite, count >= 1, count < 1e12 {
+                    width = ByteLMArchitecture.hidden(
+                        forParameterCount: Int(count.rounded()), context: context, embedding: embedding, layers: layers)
+                } else {
                     throw MixLabInputError(
-                        field: "--model-size \(modelSize)", problem: "is not a known size",
-                        fix: "use one of \(ProxyLMConfiguration.modelSizes.map(\.name).joined(separator: ", ")) or --hidden")
+                        field: "--model-size \(modelSize)", problem: "is not a parameter count or a known size",
+                        fix: "give a number of parameters or one of \(ProxyLMConfiguration.modelSizes.map(\.name).joined(separator: ", "))")
                 }
-                width = preset.hidden
             }
             configuration.architecture = ByteLMArchitecture(context: context, embedding: embedding, hidden: width, layers: layers)
             configuration.batch = batch
@@ -149,6 +160,19 @@ extension MixLab {
             }
         }
 
+        /// The steps after which `--eval-tokens` asks for an evaluation (the first step with at least that many tokens).
+        func evaluationSteps(batch: Int) throws -> Set<Int> {
+            var steps: Set<Int> = []
+            for item in evalTokens.flatMap({ $0.split(separator: ",") }) {
+                guard let count = Double(item.trimmingCharacters(in: .whitespaces)), count.isFinite, count >= 1, count < 1e15 else {
+                    throw MixLabInputError(
+                        field: "--eval-tokens \(item)", problem: "is not a token count", fix: "give whole numbers ≥ 1, e.g. 100000,200000")
+                }
+                steps.insert((Int(count.rounded(.up)) + batch - 1) / batch)
+            }
+            return steps
+        }
+
         /// NAME=DIR pairs from --domains, else MIXLAB_DOMAINS, in name order.
         func resolveDomains(_ environment: [String: String]) throws -> [(name: String, directory: String)] {
             var result: [String: String] = [:]
@@ -168,7 +192,8 @@ extension MixLab {
                 }
                 for (name, value) in object {
                     guard let directory = value as? String else {
-                        throw MixLabInputError(field: "MIXLAB_DOMAINS \(name)", problem: "is not a path string", fix: "give each domain a folder path")
+                        throw MixLabInputError(
+                            field: "MIXLAB_DOMAINS \(name)", problem: "is not a path string", fix: "give each domain a folder path")
                     }
                     result[name] = directory
                 }

@@ -23,6 +23,16 @@ import Testing
         #expect(architecture.denseParameterCount == 16 * 16 * 96 + 96 * 96 + 96 * 256)
     }
 
+    @Test func hiddenWidthForAParameterCountIsTheClosest() {
+        for (_, hidden) in ProxyLMConfiguration.modelSizes {
+            let count = ByteLMArchitecture(hidden: hidden).parameterCount
+            #expect(ByteLMArchitecture.hidden(forParameterCount: count, context: 16, embedding: 16, layers: 1) == hidden)
+        }
+        let width = ByteLMArchitecture.hidden(forParameterCount: 80_000, context: 16, embedding: 16, layers: 2)
+        let counts = [width - 1, width, width + 1].map { ByteLMArchitecture(hidden: $0, layers: 2).parameterCount }
+        #expect(abs(counts[1] - 80_000) <= abs(counts[0] - 80_000) && abs(counts[1] - 80_000) <= abs(counts[2] - 80_000))
+    }
+
     @Test func sameSeedGivesBitIdenticalLossesAndOtherSeedsDiffer() throws {
         func losses(seed: UInt64) throws -> ([Double], [String: Double]) {
             let trainer = try ProxyLMTrainer(

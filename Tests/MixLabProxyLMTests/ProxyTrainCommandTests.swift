@@ -84,9 +84,27 @@ import Testing
         #expect(againFinal == final, "--tokens 9600 is the same run as --steps 300 at batch 32")
     }
 
+    @Test func parameterCountSizeAndTokenCheckpoints() throws {
+        let corpus = try Self.corpus()
+        defer { try? FileManager.default.removeItem(at: corpus) }
+        let outcome = try Self.run([
+            "proxy", "train", "--domains", Self.domainsFlag(corpus), "--model-size", "30000", "--steps", "40", "--batch", "32",
+            "--eval-tokens", "640,1000", "--eval-bytes", "256",
+        ])
+        #expect(outcome.status == 0, "stderr: \(outcome.stderr)")
+        let start = try #require(outcome.lines.first { $0["type"] as? String == "start" })
+        let hidden = ByteLMArchitecture.hidden(forParameterCount: 30_000, context: 16, embedding: 16, layers: 1)
+        #expect(start["hidden"] as? Int == hidden)
+        #expect(start["parameters"] as? Int == ByteLMArchitecture(hidden: hidden).parameterCount)
+        #expect(abs((start["parameters"] as? Int ?? 0) - 30_000) <= 513 / 2)
+        let evals = outcome.lines.filter { $0["type"] as? String == "eval" }
+        #expect(evals.map { $0["tokens"] as? Int } == [640, 1_024, 1_280])
+    }
+
     @Test(arguments: [
         (["--domains", "code=/nonexistent/code"], "domain code directory /nonexistent/code"),
         (["--model-size", "huge"], "--model-size huge"),
+        (["--eval-tokens", "1e3,lots"], "--eval-tokens lots"),
         (["--layers", "4"], "--layers"),
         (["--steps", "10", "--tokens", "640"], "--steps"),
         (["--mixture", "web=1"], "mixture domain web"),
