@@ -38,7 +38,7 @@ extension MixLab {
         @Option(help: "Positions per step (all from one domain).") var batch: Int = 64
         @Option(help: "Adam learning rate.") var lr: Float = 3e-3
         @Option(help: "Steps between held-out evaluations (0: only at the end and at online segment ends).")
-        var evalEvery: Int = 0
+        var evalEvery: Int = 1000
         @Option(help: "Also evaluate once these many tokens are trained, T[,T…] (e.g. a D-CPT budget's {eval_tokens}).")
         var evalTokens: [String] = []
         @Option(help: "Held-out positions per domain (the start of valid.txt).") var evalBytes: Int = 16_384
