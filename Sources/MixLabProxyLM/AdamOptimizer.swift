@@ -27,30 +27,16 @@ public struct AdamOptimizer: Sendable {
         beta2Power *= Double(beta2)
         let stepSize = learningRate / Float(1 - beta1Power)
         let secondCorrection = Float(1 / (1 - beta2Power).squareRoot())
-        let b1 = beta1, b2 = beta2, eps = epsilon
+        let (beta1, beta2, epsilon) = (beta1, beta2, epsilon)
         let count = parameters.count
         parameters.withUnsafeMutableBufferPointer { p in
             gradient.withUnsafeBufferPointer { g in
                 firstMoment.withUnsafeMutableBufferPointer { m in
                     secondMoment.withUnsafeMutableBufferPointer { v in
-                        let p = p.baseAddress!, g = g.baseAddress!, m = m.baseAddress!, v = v.baseAddress!
-                        var index = 0
-                        while index + 8 <= count {
-                            let gradient8 = MatrixKernels.load(g + index)
-                            let m8 = MatrixKernels.load(m + index) * b1 + gradient8 * (1 - b1)
-                            let v8 = MatrixKernels.load(v + index) * b2 + gradient8 * gradient8 * (1 - b2)
-                            MatrixKernels.store(m8, m + index)
-                            MatrixKernels.store(v8, v + index)
-                            let denominator = v8.squareRoot() * secondCorrection + eps
-                            MatrixKernels.store(MatrixKernels.load(p + index) - stepSize * m8 / denominator, p + index)
-                            index += 8
-                        }
-                        while index < count {
-                            m[index] = m[index] * b1 + g[index] * (1 - b1)
-                            v[index] = v[index] * b2 + g[index] * g[index] * (1 - b2)
-                            p[index] -= stepSize * m[index] / (v[index].squareRoot() * secondCorrection + eps)
-                            index += 1
-                        }
+                        Kernels.adamUpdate(
+                            parameters: p.baseAddress!, gradient: g.baseAddress!, firstMoment: m.baseAddress!,
+                            secondMoment: v.baseAddress!, count: count, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                            stepSize: stepSize, secondCorrection: secondCorrection)
                     }
                 }
             }

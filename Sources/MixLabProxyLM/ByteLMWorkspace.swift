@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Scratch buffers for the forward and backward pass of a ``ByteLM`` on up to `capacity`
 /// positions at once, allocated once and reused every step.
 ///
@@ -88,7 +82,7 @@ public final class ByteLMWorkspace {
                 activations[layer].withUnsafeMutableBufferPointer { outputBuffer in
                     let output = outputBuffer.baseAddress!
                     func multiply(_ input: UnsafeBufferPointer<Float>, _ inputWidth: Int) {
-                        MatrixKernels.multiply(
+                        Kernels.multiply(
                             input.baseAddress!, rowStride: inputWidth, innerStride: 1, weight, into: output,
                             rows: rows, inner: inputWidth, columns: hidden, accumulate: false)
                     }
@@ -97,57 +91,25 @@ public final class ByteLMWorkspace {
                     } else {
                         inputs.withUnsafeBufferPointer { multiply($0, inputWidth) }
                     }
-                    for row in 0..<rows {
-                        let values = output + row * hidden
-                        var unit = 0
-                        while unit + 8 <= hidden {
-                            let z = MatrixKernels.load(values + unit) + MatrixKernels.load(bias + unit)
-                            MatrixKernels.store(VectorMath.tanh(z), values + unit)
-                            unit += 8
-                        }
-                        while unit < hidden {
-                            values[unit] = tanhf(values[unit] + bias[unit])
-                            unit += 1
-                        }
-                    }
+                    Kernels.addBiasAndTanh(output, bias: bias, rows: rows, width: hidden)
                 }
             }
             let outputWeight = parameters + tensors[tensors.count - 2].offset
             let outputBias = parameters + tensors[tensors.count - 1].offset
             activations[arch.layers - 1].withUnsafeBufferPointer { last in
                 logits.withUnsafeMutableBufferPointer { logitBuffer in
-                    MatrixKernels.multiply(
+                    Kernels.multiply(
                         last.baseAddress!, rowStride: hidden, innerStride: 1, outputWeight, into: logitBuffer.baseAddress!,
                         rows: rows, inner: hidden, columns: vocabulary, accumulate: false)
                 }
             }
             logits.withUnsafeMutableBufferPointer { logitBuffer in
                 positionLosses.withUnsafeMutableBufferPointer { lossBuffer in
-                    let scale = 1 / Float(rows)
+                    let gradientScale: Float? = keepGradient ? 1 / Float(rows) : nil
                     for row in 0..<rows {
-                        let values = logitBuffer.baseAddress! + row * vocabulary
-                        var largest = -Float.infinity
-                        for symbol in 0..<vocabulary {
-                            values[symbol] += outputBias[symbol]
-                            largest = max(largest, values[symbol])
-                        }
-                        let target = Int(targets[row])
-                        let targetLogit = values[target]
-                        var sums = SIMD8<Float>.zero
-                        var symbol = 0
-                        while symbol < vocabulary {
-                            let e = VectorMath.exp(MatrixKernels.load(values + symbol) - largest)
-                            MatrixKernels.store(e, values + symbol)
-                            sums += e
-                            symbol += 8
-                        }
-                        let sum = sums.sum()
-                        lossBuffer[row] = logf(sum) + largest - targetLogit
-                        if keepGradient {
-                            let normaliser = scale / sum
-                            for symbol in 0..<vocabulary { values[symbol] *= normaliser }
-                            values[target] -= scale
-                        }
+                        lossBuffer[row] = Kernels.softmaxCrossEntropy(
+                            logitBuffer.baseAddress! + row * vocabulary, bias: outputBias, target: Int(targets[row]),
+                            gradientScale: gradientScale)
                     }
                 }
             }
@@ -167,18 +129,18 @@ public final class ByteLMWorkspace {
                 logits.withUnsafeBufferPointer { logitBuffer in
                     let logitGradient = logitBuffer.baseAddress!
                     activations[arch.layers - 1].withUnsafeBufferPointer { last in
-                        MatrixKernels.multiply(
+                        Kernels.multiply(
                             last.baseAddress!, rowStride: 1, innerStride: hidden, logitGradient,
                             into: gradients + outputWeightTensor.offset, rows: hidden, inner: rows, columns: vocabulary,
                             accumulate: false)
                     }
                     Self.sumColumns(logitGradient, rows: rows, columns: vocabulary, into: gradients + outputBiasTensor.offset)
                     transposed.withUnsafeMutableBufferPointer { transposedBuffer in
-                        MatrixKernels.transpose(
+                        Kernels.transpose(
                             parameters + outputWeightTensor.offset, rows: hidden, columns: vocabulary,
                             into: transposedBuffer.baseAddress!)
                         deltaA.withUnsafeMutableBufferPointer { delta in
-                            MatrixKernels.multiply(
+                            Kernels.multiply(
                                 logitGradient, rowStride: vocabulary, innerStride: 1, transposedBuffer.baseAddress!,
                                 into: delta.baseAddress!, rows: rows, inner: vocabulary, columns: hidden, accumulate: false)
                         }
@@ -189,27 +151,24 @@ public final class ByteLMWorkspace {
                     let layerInputWidth = layer == 0 ? inputWidth : hidden
                     activations[layer].withUnsafeBufferPointer { output in
                         deltaA.withUnsafeMutableBufferPointer { delta in
-                            for index in 0..<(rows * hidden) {
-                                let a = output[index]
-                                delta[index] *= 1 - a * a
-                            }
+                            Kernels.multiplyByTanhDerivative(delta.baseAddress!, outputs: output.baseAddress!, count: rows * hidden)
                         }
                     }
                     let input = layer == 0 ? inputs : activations[layer - 1]
                     deltaA.withUnsafeBufferPointer { delta in
                         input.withUnsafeBufferPointer { inputBuffer in
-                            MatrixKernels.multiply(
+                            Kernels.multiply(
                                 inputBuffer.baseAddress!, rowStride: 1, innerStride: layerInputWidth, delta.baseAddress!,
                                 into: gradients + weightTensor.offset, rows: layerInputWidth, inner: rows, columns: hidden,
                                 accumulate: false)
                         }
                         Self.sumColumns(delta.baseAddress!, rows: rows, columns: hidden, into: gradients + biasTensor.offset)
                         transposed.withUnsafeMutableBufferPointer { transposedBuffer in
-                            MatrixKernels.transpose(
+                            Kernels.transpose(
                                 parameters + weightTensor.offset, rows: layerInputWidth, columns: hidden,
                                 into: transposedBuffer.baseAddress!)
                             deltaB.withUnsafeMutableBufferPointer { previousDelta in
-                                MatrixKernels.multiply(
+                                Kernels.multiply(
                                     delta.baseAddress!, rowStride: hidden, innerStride: 1, transposedBuffer.baseAddress!,
                                     into: previousDelta.baseAddress!, rows: rows, inner: hidden, columns: layerInputWidth,
                                     accumulate: false)
