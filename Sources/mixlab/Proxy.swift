@@ -46,6 +46,7 @@ extension MixLab {
         @Flag(help: "Online (Aioli): ask the worker for each segment's mixture and steps until it says stop.") var online = false
 
         func run() async throws {
+            try requireVectorUnits()
             let environment = ProcessInfo.processInfo.environment
             let configuration = try makeConfiguration()
             let domainDirectories = try resolveDomains(environment)
@@ -225,6 +226,18 @@ extension MixLab {
             return Dictionary(uniqueKeysWithValues: domains.map { ($0, 1.0) })
         }
     }
+}
+
+/// MixLabProxyLM is compiled for AVX2 + FMA on x86-64 (Package.swift): say so instead of dying of SIGILL.
+func requireVectorUnits() throws {
+    #if arch(x86_64) && os(Linux)
+    guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let flags = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return }
+    let present = Set(flags.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == ":" }))
+    guard present.contains("avx2"), present.contains("fma") else {
+        throw ExitFailure(message: "error: mixlab proxy train needs a CPU with AVX2 and FMA (x86-64 from 2013 on); this one lacks them")
+    }
+    #endif
 }
 
 /// A failure that is not the user's input (the control socket went away): one line, exit status 1.
