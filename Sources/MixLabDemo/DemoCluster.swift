@@ -28,6 +28,11 @@ final class DemoCluster: Sendable {
     static func start(_ configuration: DemoConfiguration, directory: String) async throws -> DemoCluster {
         let certs = directory + "/certs"
         let logs = directory + "/logs"
+        // A fresh throwaway CA every time: the previous demo's daemons are gone with their certificates.
+        try? FileManager.default.removeItem(atPath: certs)
+        // The previous run's logs are kept one generation back; the coordinator's port is read from a fresh log.
+        try? FileManager.default.removeItem(atPath: logs + ".previous")
+        try? FileManager.default.moveItem(atPath: logs, toPath: logs + ".previous")
         for folder in [certs, logs] { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         let ca = try CertificateAuthority.create(commonName: "MixLab demo CA")
         try ca.write(toDirectory: certs)
@@ -63,7 +68,7 @@ final class DemoCluster: Sendable {
                         [
                             "worker", "--coordinator", "127.0.0.1:\(port)", "--ca", "\(certs)/ca.pem", "--cert", "\(certs)/\(name).pem",
                             "--key", "\(certs)/\(name).key", "--cpu-slots", "\(configuration.slotsPerWorker)",
-                            "--work-dir", "\(directory)/work/\(name)", "--host", name,
+                            "--work-dir", "\(directory)/work/\(name)", "--host", name, "--drain", "hand-back",
                         ],
                         logPath: "\(logs)/\(name).log"))
             }

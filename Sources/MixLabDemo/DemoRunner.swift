@@ -139,14 +139,18 @@ public struct DemoRunner: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         var lastCounts: [Int] = []
+        var doneAtStart: Int?
         while true {
             let current = try await cluster.admin { try await $0.getSweep(.with { $0.sweepID = sweep }) }
             let done = current.count("succeeded") + current.count("failed") + current.count("cancelled")
             let elapsed = (clock.now - started).seconds
             var line = "runs \(done)/\(current.totalRuns) finished, \(current.count("assigned") + current.count("running")) running"
             if current.count("failed") > 0 { line += ", \(current.count("failed")) failed" }
-            if done > 0, done < current.totalRuns {
-                line += String(format: ", ~%.0f s left", elapsed / Double(done) * Double(Int(current.totalRuns) - done))
+            // The rate counts only runs finished while watching (a continued sweep has some already).
+            let initial = doneAtStart ?? done
+            doneAtStart = initial
+            if done > initial, done < current.totalRuns {
+                line += String(format: ", ~%.0f s left", elapsed / Double(done - initial) * Double(Int(current.totalRuns) - done))
             }
             // One line per change of the counts (a terminal redraws it in place).
             let counts = [done, current.count("assigned") + current.count("running"), current.count("failed")]
