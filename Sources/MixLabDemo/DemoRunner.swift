@@ -30,7 +30,7 @@ public struct DemoRunner: Sendable {
         try configuration.validate()
         let clock = ContinuousClock()
         let started = clock.now
-        func since(_ instant: ContinuousClock.Instant) -> Double { (clock.now - instant).seconds }
+        func since(_ instant: ContinuousClock.Instant) -> Double { (clock.now - instant).inSeconds }
         let out = configuration.outputDirectory
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         var summary = DemoSummary()
@@ -79,7 +79,7 @@ public struct DemoRunner: Sendable {
         summary.runs = Int(final.totalRuns)
         summary.succeeded = final.count("succeeded")
         summary.failed = final.count("failed") + final.count("cancelled")
-        summary.seconds.sweep = (clock.now - phase).seconds
+        summary.seconds.sweep = (clock.now - phase).inSeconds
         say(String(format: "sweep finished in %.0f s: %d succeeded, %d failed", summary.seconds.sweep, summary.succeeded, summary.failed))
         if summary.failed > 0 { try await reportFailures(sweep, cluster: cluster) }
 
@@ -89,7 +89,7 @@ public struct DemoRunner: Sendable {
             try write(text: text, to: "\(out)/\(name)", summary: &summary)
         }
         summary.laws = try await fits(sweep, cluster: cluster)
-        summary.seconds.fit = (clock.now - phase).seconds
+        summary.seconds.fit = (clock.now - phase).inSeconds
         let chosen = summary.laws.filter { $0.mixture != nil }.min { ($0.cvMAE ?? .infinity) < ($1.cvMAE ?? .infinity) }
         guard let chosen, let mixture = chosen.mixture else {
             throw DemoError(
@@ -104,13 +104,13 @@ public struct DemoRunner: Sendable {
             targets: domains.map { TargetSelection(column: "eval_\($0)", weight: 1 / Double(domains.count)) })
         say(DemoReport.fitTable(summary.laws, runs: runs.runs.count))
         say(DemoReport.mixtureTable(chosen, domains: domains, bestRun: bestRun(runs)))
-        summary.seconds.firstResult = (clock.now - started).seconds
+        summary.seconds.firstResult = (clock.now - started).inSeconds
         try write(text: try DemoReport.chart(runs, laws: summary.laws, chosen: chosen), to: out + "/fit.svg", summary: &summary)
 
         if configuration.verify {
             phase = clock.now
             summary.verification = try await verify(mixture, corpus: corpus, cluster: cluster, summary: &summary)
-            summary.seconds.verify = (clock.now - phase).seconds
+            summary.seconds.verify = (clock.now - phase).inSeconds
         }
         try write(text: DemoReport.mixtureYAML(summary, chosen: chosen), to: out + "/mixture.yaml", summary: &summary)
         summary.files.append(out + "/summary.json")
@@ -143,7 +143,7 @@ public struct DemoRunner: Sendable {
         while true {
             let current = try await cluster.admin { try await $0.getSweep(.with { $0.sweepID = sweep }) }
             let done = current.count("succeeded") + current.count("failed") + current.count("cancelled")
-            let elapsed = (clock.now - started).seconds
+            let elapsed = (clock.now - started).inSeconds
             var line = "runs \(done)/\(current.totalRuns) finished, \(current.count("assigned") + current.count("running")) running"
             if current.count("failed") > 0 { line += ", \(current.count("failed")) failed" }
             // The rate counts only runs finished while watching (a continued sweep has some already).
@@ -268,10 +268,6 @@ public struct DemoRunner: Sendable {
 
 extension Mixlab_V1_SweepStatus {
     func count(_ state: String) -> Int { Int(counts.first { $0.state == state }?.count ?? 0) }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 /// A parsed JSON report from the coordinator, read by key path with optional results.

@@ -116,6 +116,6 @@ public struct ProxyLMRun {
 
 extension Duration {
     var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) * 1e-18
+        inSeconds
     }
 }
