@@ -1,3 +1,5 @@
+import MixLabCore
+
 /// Where a training run's reports go (the trainer-protocol socket, or JSON lines on stdout).
 public protocol ProxyLMReporter {
     mutating func eval(step: Int, tokens: Int, losses: [String: Double]) throws
