@@ -401,7 +401,8 @@ func maxDifference(_ a: [[Double]], _ b: [[Double]]) -> Double {
         while case .train(let segment) = decision {
             decision = try controller.next(step: segment.endStep, losses: [2.5, 2.5, 2.5])
         }
-        #expect(controller.state.skippedRounds == [0, 1, 2])
+        #expect(controller.state.skippedUpdates.map(\.round) == [0, 1, 2])
+        #expect(controller.state.skippedUpdates.allSatisfy { $0.reason == .interactionsNotNormalisable })
         #expect(controller.state.proportions == [Double](repeating: 1.0 / 3, count: 3))
         #expect(controller.state.interactions == [[0, 0, 0], [0, 0, 0], [0, 0, 0]])
         #expect(controller.state.normalisedInteractions == nil)
@@ -431,6 +432,56 @@ func maxDifference(_ a: [[Double]], _ b: [[Double]]) -> Double {
         #expect(abs(main.mixture[0] - expectedShare) < 1e-12)
     }
 
+    /// Design §2.6 / pitfall P4: a trainer that can only realise integer batch compositions
+    /// (here the released code's allocation: `max(1, ⌊q·8⌋)` per domain, the rest to the last)
+    /// reports what it trained on, and the solve recovers `A` exactly; ignoring the realised
+    /// compositions gives a wrong `A`.
+    @Test func realisedMixturesAreUsedInTheSolve() throws {
+        let truth = [[3e-4, 1e-4, 0], [0.5e-4, 2e-4, 0], [1e-4, 0, 4e-4]]
+        func realise(_ q: [Double]) -> [Double] {
+            var counts = q.dropLast().map { max(1, ($0 * 8).rounded(.down)) }
+            counts.append(8 - counts.reduce(0, +))
+            return counts.map { $0 / 8 }
+        }
+        func run(reporting: Bool) throws -> AioliController {
+            let config = try AioliConfiguration(domainCount: 3, totalSteps: 100, roundSteps: 100, sweepsPerRound: 2, intervalSteps: 3, oneHotFactor: 0.7)
+            var controller = AioliController(configuration: config)
+            var trainer = LinearDynamicsTrainer(losses: [4, 5, 4.5], perStepInteractions: truth)
+            var decision = try controller.next(step: 0, losses: trainer.evaluate())
+            while let segment = decision.segment, segment.kind == .learn {
+                let realised = realise(segment.mixture)
+                #expect(realised != segment.mixture)
+                trainer.train(AioliSegment(
+                    kind: .learn, round: 0, interval: segment.interval, perturbedDomain: segment.perturbedDomain, mixture: realised,
+                    steps: segment.steps, startStep: segment.startStep, evaluateAfter: true))
+                // Counts rather than shares: the controller normalises them.
+                decision = try controller.next(
+                    step: segment.endStep, losses: trainer.evaluate(), realisedMixture: reporting ? realised.map { $0 * 8 } : nil)
+            }
+            return controller
+        }
+        let threeTimesTrue = truth.map { $0.map { 3 * $0 } }
+        let reported = try #require(try run(reporting: true).state.interactions)
+        #expect(maxDifference(reported, threeTimesTrue) < 1e-12)
+        let ignored = try #require(try run(reporting: false).state.interactions)
+        #expect(maxDifference(ignored, threeTimesTrue) > 1e-5)
+    }
+
+    /// Realised compositions that are all the same leave `A` undetermined: the round is skipped.
+    @Test func singularRealisedMixturesSkipTheUpdate() throws {
+        let config = try AioliConfiguration(domainCount: 2, totalSteps: 20, roundSteps: 10, sweepsPerRound: 1, intervalSteps: 1)
+        var controller = AioliController(configuration: config)
+        var losses = [3.0, 3.0]
+        var decision = try controller.next(step: 0, losses: losses)
+        while let segment = decision.segment, segment.kind == .learn {
+            losses = losses.map { $0 - 0.01 * Double(segment.perturbedDomain! + 1) }
+            decision = try controller.next(step: segment.endStep, losses: losses, realisedMixture: [1, 1])
+        }
+        #expect(controller.state.skippedUpdates == [.init(round: 0, reason: .singularMixtures)])
+        #expect(controller.state.interactions == nil)
+        #expect(decision.segment?.mixture == [0.5, 0.5])
+    }
+
     @Test func badReportsAreRefusedWithoutChangingTheController() throws {
         let config = try AioliConfiguration(domainCount: 3, totalSteps: 200, roundSteps: 100)
         var controller = AioliController(configuration: config)
@@ -449,6 +500,14 @@ func maxDifference(_ a: [[Double]], _ b: [[Double]]) -> Double {
                 _ = try controller.next(step: bad.step, losses: bad.losses)
             } throws: { error in
                 (error as? AioliInputError)?.field == bad.field
+            }
+            #expect(controller == before)
+        }
+        for bad in [[1.0, 2], [1, .nan, 1], [-1, 1, 1], [0, 0, 0]] {
+            #expect {
+                _ = try controller.next(step: 4, losses: [2.9, 2.9, 2.9], realisedMixture: bad)
+            } throws: { error in
+                (error as? AioliInputError)?.field == "realisedMixture"
             }
             #expect(controller == before)
         }

@@ -43,19 +43,40 @@ public struct AioliController: Sendable, Codable, Equatable {
         public internal(set) var interval = 0
         /// `drops[i][j]`: this round's summed drop of domain `i`'s loss over intervals on `q_j`.
         public internal(set) var drops: [[Double]]
+        /// `realisedMixtureSums[j]`: this round's summed compositions of the intervals meant for
+        /// `q_j` (the intended `q_j` unless the trainer reported what it realised).
+        public internal(set) var realisedMixtureSums: [[Double]]
+        /// Whether any interval of this round reported a realised composition, so the solve must
+        /// use them instead of the closed form.
+        public internal(set) var realisedMixturesReported = false
         /// The losses reported at the start of the current learn interval.
         public internal(set) var previousLosses: [Double]?
-        /// The last round's interaction matrix `A`, before normalisation.
+        /// The last round's interaction matrix `A`, before normalisation; nil when the realised
+        /// mixtures were singular.
         public internal(set) var interactions: [[Double]]?
         /// The last round's `Ā` (equal to `A` when normalisation is off); nil when it was skipped.
         public internal(set) var normalisedInteractions: [[Double]]?
         /// The EMA-smoothed matrix `E` (only with ``AioliConfiguration/emaWeight``).
         public internal(set) var smoothedInteractions: [[Double]]?
-        /// Rounds whose update was skipped because `A` could not be normalised (pitfall P6: an
-        /// all-zero `A`, e.g. when every loss stayed put); their proportions carry over unchanged.
-        public internal(set) var skippedRounds: [Int] = []
+        /// Rounds whose update was skipped; their proportions (and `E`) carry over unchanged.
+        public internal(set) var skippedUpdates: [SkippedUpdate] = []
         /// The decision handed out last, returned again if the same request is repeated.
         public internal(set) var lastDecision: AioliDecision?
+    }
+
+    /// A round in which the controller could not estimate `A` and kept the old proportions.
+    public struct SkippedUpdate: Sendable, Codable, Equatable {
+        public enum Reason: String, Sendable, Codable, Equatable {
+            /// `A` could not be normalised: all zero, or all entries equal and negative, e.g.
+            /// when no loss moved differently under any mixture (pitfall P6).
+            case interactionsNotNormalisable
+            /// The realised perturbed mixtures were linearly dependent, so `A` has no unique
+            /// solution (the singular solve of pitfall P5, reached through §2.6).
+            case singularMixtures
+        }
+
+        public let round: Int
+        public let reason: Reason
     }
 
     public let configuration: AioliConfiguration
@@ -66,7 +87,7 @@ public struct AioliController: Sendable, Codable, Equatable {
         self.configuration = configuration
         self.state = State(
             proportions: [Double](repeating: 1 / Double(m), count: m),
-            drops: Self.zeros(m))
+            drops: Self.zeros(m), realisedMixtureSums: Self.zeros(m))
     }
 
     /// Whether the next call must carry losses (false before a restricted run's initial phase,
@@ -90,11 +111,16 @@ public struct AioliController: Sendable, Codable, Equatable {
     ///     can simply be re-asked.
     ///   - losses: per-domain held-out losses measured at `step` on the fixed evaluation set,
     ///     in domain order. Needed whenever ``lossesRequired`` is true; otherwise ignored.
-    /// - Throws: ``AioliInputError`` for a step mismatch, missing losses, a wrong count or a
-    ///   non-finite loss; the controller is then unchanged, so the call can be retried.
-    public mutating func next(step: Int, losses: [Double]?) throws(AioliInputError) -> AioliDecision {
-        if let last = state.lastDecision?.segment, step == last.startStep, state.step != step {
-            return state.lastDecision!
+    ///   - realisedMixture: after a learn segment, the composition the trainer actually trained
+    ///     on (per-domain example counts or shares, normalised here) when it could not realise
+    ///     the requested mixture exactly (design §2.6, §4.2 requirement 5; pitfall P4). The solve
+    ///     then uses the realised compositions; nil means "as requested". Ignored after other segments.
+    /// - Throws: ``AioliInputError`` for a step mismatch, missing losses, a wrong count, a
+    ///   non-finite loss or an invalid realised mixture; the controller is then unchanged, so
+    ///   the call can be retried.
+    public mutating func next(step: Int, losses: [Double]?, realisedMixture: [Double]? = nil) throws(AioliInputError) -> AioliDecision {
+        if let repeated = state.lastDecision, let last = repeated.segment, step == last.startStep, state.step != step {
+            return repeated
         }
         guard step == state.step else {
             throw AioliInputError(
@@ -102,13 +128,13 @@ public struct AioliController: Sendable, Codable, Equatable {
                 fix: "report losses measured at the end of the last segment (a lost or duplicated report?)")
         }
         var updated = self
-        let decision = try updated.advance(losses: losses)
+        let decision = try updated.advance(losses: losses, realisedMixture: realisedMixture)
         updated.state.lastDecision = decision
         self = updated
         return decision
     }
 
-    private mutating func advance(losses: [Double]?) throws(AioliInputError) -> AioliDecision {
+    private mutating func advance(losses: [Double]?, realisedMixture: [Double]?) throws(AioliInputError) -> AioliDecision {
         let config = configuration
         switch state.phase {
         case .notStarted:
@@ -128,7 +154,17 @@ public struct AioliController: Sendable, Codable, Equatable {
                 throw AioliInputError(
                     field: "state.previousLosses", problem: "is missing in a learning phase", fix: "restore the controller from an intact stored state")
             }
-            for i in 0..<config.domainCount { state.drops[i][domain] += previous[i] - current[i] }
+            let composition: [Double]
+            if let realisedMixture {
+                composition = try checkedComposition(realisedMixture)
+                state.realisedMixturesReported = true
+            } else {
+                composition = AioliMath.perturbedMixture(domain: domain, domainCount: config.domainCount, oneHotFactor: config.oneHotFactor)
+            }
+            for i in 0..<config.domainCount {
+                state.drops[i][domain] += previous[i] - current[i]
+                state.realisedMixtureSums[domain][i] += composition[i]
+            }
             state.previousLosses = current
             state.interval += 1
             if state.interval < config.intervalsPerRound { return handLearnSegment() }
@@ -155,6 +191,8 @@ public struct AioliController: Sendable, Codable, Equatable {
         state.intervalOrder = configuration.intervalOrder(forRound: round)
         state.interval = 0
         state.drops = Self.zeros(m)
+        state.realisedMixtureSums = Self.zeros(m)
+        state.realisedMixturesReported = false
         state.previousLosses = startLosses
         return handLearnSegment()
     }
@@ -179,12 +217,23 @@ public struct AioliController: Sendable, Codable, Equatable {
         let config = configuration
         let sweeps = Double(config.sweepsPerRound)
         let meanDrops = state.drops.map { row in row.map { $0 / sweeps } }
-        let interactions = AioliMath.interactionMatrix(meanDrops: meanDrops, oneHotFactor: config.oneHotFactor)
-        state.interactions = interactions
+        let solved: [[Double]]?
+        if state.realisedMixturesReported {
+            let meanMixtures = state.realisedMixtureSums.map { row in row.map { $0 / sweeps } }
+            solved = AioliMath.interactionMatrix(meanDrops: meanDrops, mixtures: meanMixtures)
+        } else {
+            solved = AioliMath.interactionMatrix(meanDrops: meanDrops, oneHotFactor: config.oneHotFactor)
+        }
+        state.interactions = solved
+        guard let interactions = solved else {
+            state.normalisedInteractions = nil
+            state.skippedUpdates.append(SkippedUpdate(round: state.round, reason: .singularMixtures))
+            return
+        }
         let usable = config.normalisesInteractions ? AioliMath.normalised(interactions) : interactions
         state.normalisedInteractions = usable
         guard let usable else {
-            state.skippedRounds.append(state.round)
+            state.skippedUpdates.append(SkippedUpdate(round: state.round, reason: .interactionsNotNormalisable))
             return
         }
         if let gamma = config.emaWeight {
@@ -219,6 +268,17 @@ public struct AioliController: Sendable, Codable, Equatable {
                 fix: "report finite held-out losses (a NaN usually means the run diverged or the domain's evaluation set is empty)")
         }
         return losses
+    }
+
+    private func checkedComposition(_ mixture: [Double]) throws(AioliInputError) -> [Double] {
+        let m = configuration.domainCount
+        let sum = mixture.reduce(0, +)
+        guard mixture.count == m, mixture.allSatisfy({ $0.isFinite && $0 >= 0 }), sum > 0, sum.isFinite else {
+            throw AioliInputError(
+                field: "realisedMixture", problem: "is \(mixture)",
+                fix: "report \(m) finite, non-negative per-domain example counts or shares with a positive sum, or nil if the mixture was realised as requested")
+        }
+        return mixture.map { $0 / sum }
     }
 
     private static func zeros(_ m: Int) -> [[Double]] {

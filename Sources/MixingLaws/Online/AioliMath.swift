@@ -29,6 +29,25 @@ public enum AioliMath {
         }
     }
 
+    /// The general form of ``interactionMatrix(meanDrops:oneHotFactor:)`` for mixtures the
+    /// trainer could not realise exactly (design §2.6; pitfall P4): row `j` of `mixtures` is the
+    /// mean composition actually trained on in the intervals meant for `q_j`, and each row `i`
+    /// of `A` solves `Q·A[i]ᵀ = B[i]ᵀ`.
+    ///
+    /// - Returns: nil when `Q` is numerically singular (rank below `m` at a relative pivot
+    ///   tolerance of 1e-10), e.g. when two perturbed intervals trained on the same composition;
+    ///   there is then no unique `A` and the caller must not update.
+    public static func interactionMatrix(meanDrops: [[Double]], mixtures: [[Double]]) -> [[Double]]? {
+        let q = Matrix(rowArrays: mixtures)
+        var rows: [[Double]] = []
+        for dropRow in meanDrops {
+            let solved = LinearSolve.leastSquares(q, dropRow, relativeRankTolerance: 1e-10)
+            guard solved.rank == mixtures.count else { return nil }
+            rows.append(solved.solution)
+        }
+        return rows
+    }
+
     /// Shifts `A` so its smallest entry is 0 when any entry is negative, then divides by the sum
     /// of all entries (design §2.5). The division makes the column sums non-negative and add up
     /// to 1, so one update changes the ratio of two proportions by at most `e^η`.
