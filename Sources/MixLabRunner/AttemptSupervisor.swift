@@ -16,7 +16,7 @@ import Glibc
 /// returns an outcome and the trainer's whole process group is gone by then.
 ///
 /// ```swift
-/// let supervisor = AttemptSupervisor(spec: spec, logger: logger) { step in
+/// let supervisor = AttemptSupervisor(spec: spec, logger: logger) { request in
 ///     await controller.nextMixture(after: step)        // only for online methods
 /// }
 /// async let outcome = supervisor.run()
@@ -24,8 +24,20 @@ import Glibc
 /// switch try await outcome { … }
 /// ```
 public final class AttemptSupervisor: Sendable {
+    /// A trainer's `next`: its step, and the losses of its latest eval when that eval was at this
+    /// step (empty otherwise), so an online method decides from exactly what the trainer saw.
+    public struct NextRequest: Sendable, Equatable {
+        public var step: Int64
+        public var losses: [String: Double]
+
+        public init(step: Int64, losses: [String: Double]) {
+            self.step = step
+            self.losses = losses
+        }
+    }
+
     /// Answers a trainer's `next`. Called in a child task that is cancelled when the attempt ends.
-    public typealias NextHandler = @Sendable (_ step: Int64) async -> TrainerReply
+    public typealias NextHandler = @Sendable (_ request: NextRequest) async -> TrainerReply
 
     /// How long after the trainer exits its connections may stay open before they are closed.
     static let drainTimeout: Duration = .seconds(3)
@@ -195,6 +207,7 @@ public final class AttemptSupervisor: Sendable {
                 }
             }
             var machine = AttemptStateMachine(spec: spec, startedAt: .now)
+            var lastEval: TrainerEval?
             while !machine.isFinished {
                 let signal = await mailbox.next()
                 let actions: [AttemptStateMachine.Action]
@@ -209,11 +222,18 @@ public final class AttemptSupervisor: Sendable {
                 for action in actions {
                     switch action {
                     case .emit(let event):
+                        if case .eval(let eval) = event {
+                            // One checkpoint may come in several eval lines; they add up.
+                            lastEval = lastEval?.step == eval.step
+                                ? TrainerEval(step: eval.step, tokens: eval.tokens, losses: lastEval!.losses.merging(eval.losses) { $1 })
+                                : eval
+                        }
                         eventSink.yield(event)
                     case .callNextHandler(let connection, let step):
                         let handler = nextHandler
+                        let request = NextRequest(step: step, losses: lastEval?.step == step ? lastEval!.losses : [:])
                         group.addTask {
-                            let reply = await handler(step)
+                            let reply = await handler(request)
                             mailbox.post(.reply(connection: connection, step: step, reply: reply))
                         }
                     case .send(let reply, let connection, let step):

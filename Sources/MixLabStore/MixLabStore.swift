@@ -73,4 +73,9 @@ public protocol MixLabStore: Sendable {
     func attempts(of run: RunID) async throws -> [AttemptRecord]
     /// Appends runs after the sweep's last one and reactivates it.
     func addRuns(to id: SweepID, runs: [NewRun]) async throws -> SweepRecord
+
+    /// The online controller's decisions for one attempt of a run, in order.
+    func onlineDecisions(run: RunID, attempt: Int) async throws -> [OnlineDecisionRecord]
+    /// Stores an online decision while `token` is the run's lease; idempotent per (run, attempt, seq).
+    func recordOnlineDecision(_ record: OnlineDecisionRecord, token: Int64) async throws
 }

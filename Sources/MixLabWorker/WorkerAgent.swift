@@ -226,8 +226,8 @@ public final class WorkerAgent: Service {
             budget: budget, command: assignment.command, environment: assignment.env, gpus: gpus, workDirectory: directory,
             limits: limits)
         let token = assignment.token
-        let supervisor = AttemptSupervisor(spec: spec, logger: logger) { step in
-            await self.requestMixture(run: run, token: token, step: step)
+        let supervisor = AttemptSupervisor(spec: spec, logger: logger) { request in
+            await self.requestMixture(run: run, token: token, step: request.step, losses: request.losses)
         }
         await state.started(assignment, supervisor: supervisor, gpus: gpus)
         var outcome: AttemptOutcome
@@ -304,11 +304,19 @@ public final class WorkerAgent: Service {
     /// so an online run waits for its coordinator instead of stopping early; the coordinator
     /// answers a repeated request from its stored decision. The trainer is stopped only when the
     /// coordinator says so or takes the run back.
-    private func requestMixture(run: RunID, token: Int64, step: Int64) async -> TrainerReply {
+    private func requestMixture(run: RunID, token: Int64, step: Int64, losses: [String: Double]) async -> TrainerReply {
         while !Task.isCancelled, await state.holds(run) {
             let (seq, replies) = await mixtureReplies.open()
             let sent = await state.sendUnreliable(
-                .with { $0.mixtureRequest = .with { $0.seq = seq; $0.runID = run.rawValue; $0.token = token; $0.step = step } })
+                .with {
+                    $0.mixtureRequest = .with {
+                        $0.seq = seq
+                        $0.runID = run.rawValue
+                        $0.token = token
+                        $0.step = step
+                        $0.losses = losses
+                    }
+                })
             var answer: Mixlab_V1_MixtureReply?
             if sent {
                 for await reply in replies {

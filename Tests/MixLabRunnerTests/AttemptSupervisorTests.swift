@@ -56,14 +56,22 @@ struct AttemptSupervisorTests {
                     t.eval(step, step * 10, {"code": weights["code"], "prose": weights["prose"]})
                 t.done()
             """, in: directory)
-        let (outcome, events) = try await RunnerFixtures.run(spec) { step in
-            step < 20 ? .mixture(weights: ["code": 0.5 + Double(step) / 100, "prose": 0.5 - Double(step) / 100],
+        let requests = NextRequests()
+        let (outcome, events) = try await RunnerFixtures.run(spec) { request in
+            requests.append(request)
+            let step = request.step
+            return step < 20 ? .mixture(weights: ["code": 0.5 + Double(step) / 100, "prose": 0.5 - Double(step) / 100],
                                  steps: 10)
                 : .stop
         }
         let result = try #require(outcome.result, "\(outcome)")
         #expect(result.finalEval.step == 20)
         #expect(result.finalEval.losses == ["code": 0.6, "prose": 0.4])
+        // Each `next` carries the losses the trainer reported at that step (none before the first eval).
+        #expect(requests.all == [
+            .init(step: 0, losses: [:]), .init(step: 10, losses: ["code": 0.5, "prose": 0.5]),
+            .init(step: 20, losses: ["code": 0.6, "prose": 0.4]),
+        ])
         let replies = events.compactMap { event -> TrainerReply? in
             if case .replied(_, let reply) = event { reply } else { nil }
         }
@@ -431,8 +439,8 @@ struct TrainerProtocolDocTests {
         let directory = try ScratchDirectory()
         defer { directory.remove() }
         let spec = try RunnerFixtures.spec(try Self.example(name), in: directory, budget: ["steps": .integer(120)])
-        let (outcome, _) = try await RunnerFixtures.run(spec) { step in
-            step < 200 ? .mixture(weights: ["code": 0.4, "prose": 0.6], steps: 100) : .stop
+        let (outcome, _) = try await RunnerFixtures.run(spec) { request in
+            request.step < 200 ? .mixture(weights: ["code": 0.4, "prose": 0.6], steps: 100) : .stop
         }
         let result = try #require(outcome.result, "\(outcome)")
         #expect(Set(result.finalEval.losses.keys) == ["code", "prose"])
@@ -499,4 +507,11 @@ struct SupervisorOverheadProbe {
         }
         print("supervised no-op attempt: \(elapsed / count) each over \(count)")
     }
+}
+
+/// The `next` requests a handler saw, in order.
+final class NextRequests: Sendable {
+    private let requests = Mutex<[AttemptSupervisor.NextRequest]>([])
+    func append(_ request: AttemptSupervisor.NextRequest) { requests.withLock { $0.append(request) } }
+    var all: [AttemptSupervisor.NextRequest] { requests.withLock { $0 } }
 }

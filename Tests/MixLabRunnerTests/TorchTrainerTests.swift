@@ -113,8 +113,8 @@ struct TorchTrainerTests {
         let domains = try TorchTrainer.writeCorpus(in: directory)
         let spec = TorchTrainer.spec(
             in: directory, domains: domains, arguments: ["--online"], budget: ["steps": .integer(10)])
-        let (outcome, events) = try await RunnerFixtures.run(spec) { step in
-            switch step {
+        let (outcome, events) = try await RunnerFixtures.run(spec) { request in
+            switch request.step {
             case 0: .mixture(weights: ["code": 1, "prose": 0], steps: 4)
             case 4: .mixture(weights: ["code": 0.2, "prose": 0.8], steps: 2)
             default: .stop

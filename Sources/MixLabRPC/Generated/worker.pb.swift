@@ -546,6 +546,10 @@ public nonisolated struct Mixlab_V1_MixtureRequest: Sendable {
 
   public var step: Int64 = 0
 
+  /// The per-domain held-out losses the trainer reported at `step` (empty when it reported none
+  /// there, e.g. the first request of a run).
+  public var losses: Dictionary<String,Double> = [:]
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1521,7 +1525,7 @@ nonisolated extension Mixlab_V1_RunFinished: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Mixlab_V1_MixtureRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".MixtureRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}seq\0\u{3}run_id\0\u{1}token\0\u{1}step\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}seq\0\u{3}run_id\0\u{1}token\0\u{1}step\0\u{1}losses\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1533,6 +1537,7 @@ nonisolated extension Mixlab_V1_MixtureRequest: SwiftProtobuf.Message, SwiftProt
       case 2: try { try decoder.decodeSingularStringField(value: &self.runID) }()
       case 3: try { try decoder.decodeSingularInt64Field(value: &self.token) }()
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.step) }()
+      case 5: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufDouble>.self, value: &self.losses) }()
       default: break
       }
     }
@@ -1551,6 +1556,9 @@ nonisolated extension Mixlab_V1_MixtureRequest: SwiftProtobuf.Message, SwiftProt
     if self.step != 0 {
       try visitor.visitSingularInt64Field(value: self.step, fieldNumber: 4)
     }
+    if !self.losses.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufDouble>.self, value: self.losses, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1559,6 +1567,7 @@ nonisolated extension Mixlab_V1_MixtureRequest: SwiftProtobuf.Message, SwiftProt
     if lhs.runID != rhs.runID {return false}
     if lhs.token != rhs.token {return false}
     if lhs.step != rhs.step {return false}
+    if lhs.losses != rhs.losses {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -138,6 +138,23 @@ ALTER TABLE workers ADD COLUMN first_seen DOUBLE PRECISION NOT NULL DEFAULT 0;
 ALTER TABLE run_attempts ADD COLUMN gpu_ids TEXT;
 ALTER TABLE run_attempts ADD COLUMN pid INTEGER;
 """#),
+        (5, "0005_online.sql", #"""
+-- MixLab store, version 5: online mixing (Aioli). Every answer a run's controller gives to its
+-- trainer's `next` is stored, with the losses it used and the controller's state after it,
+-- before the answer is sent: a restarted coordinator continues the same trajectory.
+
+CREATE TABLE online_decisions (
+    run_id          TEXT NOT NULL REFERENCES runs (id),
+    attempt         INTEGER NOT NULL,
+    seq             INTEGER NOT NULL,
+    step            BIGINT NOT NULL,
+    losses_json     TEXT NOT NULL,
+    decision_json   TEXT NOT NULL,
+    controller_json TEXT NOT NULL,
+    decided_at      DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (run_id, attempt, seq)
+);
+"""#),
     ]
     static let sqlite: [(version: Int, name: String, sql: String)] = [
         (1, "0001_init.sql", #"""
@@ -274,6 +291,23 @@ ALTER TABLE workers ADD COLUMN version TEXT NOT NULL DEFAULT '';
 ALTER TABLE workers ADD COLUMN first_seen DOUBLE PRECISION NOT NULL DEFAULT 0;
 ALTER TABLE run_attempts ADD COLUMN gpu_ids TEXT;
 ALTER TABLE run_attempts ADD COLUMN pid INTEGER;
+"""#),
+        (5, "0005_online.sql", #"""
+-- MixLab store, version 5: online mixing (Aioli). Every answer a run's controller gives to its
+-- trainer's `next` is stored, with the losses it used and the controller's state after it,
+-- before the answer is sent: a restarted coordinator continues the same trajectory.
+
+CREATE TABLE online_decisions (
+    run_id          TEXT NOT NULL REFERENCES runs (id),
+    attempt         INTEGER NOT NULL,
+    seq             INTEGER NOT NULL,
+    step            BIGINT NOT NULL,
+    losses_json     TEXT NOT NULL,
+    decision_json   TEXT NOT NULL,
+    controller_json TEXT NOT NULL,
+    decided_at      DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (run_id, attempt, seq)
+);
 """#),
     ]
 }
