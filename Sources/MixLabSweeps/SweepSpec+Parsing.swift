@@ -135,6 +135,9 @@ struct SpecParser {
             maxConcurrentRuns = value
         }
         let online = top["online"].flatMap { parseOnline($0, at: top.path("online")) }
+        if let online, online.method == "aioli" {
+            checkAioli(online, budgets: scales ?? budget.map { [$0] } ?? [], domainCount: domainNames.count, top: top)
+        }
         if let design {
             checkRunCount(design, domainNames: domainNames, scaleCount: scales?.count ?? 1, top: top)
         }
@@ -418,7 +421,32 @@ struct SpecParser {
                 if let value = reader.double(entry.value, at: entry.path) { params[entry.key] = value }
             }
         }
+        if method == "aioli" {
+            for key in params.keys.sorted() where OnlineSpec.aioliParameters[key] == nil {
+                fields.report(
+                    "params", "`\(key)` is not an Aioli parameter",
+                    fix: "use " + OnlineSpec.aioliParameters.keys.sorted().joined(separator: ", "))
+            }
+        }
         return OnlineSpec(method: method, rounds: rounds, initSteps: initSteps, params: params)
+    }
+
+    /// Builds the controller configuration of every budget, so a spec whose steps, rounds and
+    /// knobs do not fit together is refused at submit time, not when its runs start.
+    func checkAioli(_ online: OnlineSpec, budgets: [BudgetSpec], domainCount: Int, top: Fields) {
+        guard !budgets.isEmpty, budgets.allSatisfy({ $0.steps != nil }) else {
+            top.report("online", "Aioli needs every run's length in steps", fix: "set `budget: {steps: N}` (or `steps` in every scale)")
+            return
+        }
+        for steps in Set(budgets.compactMap(\.steps)).sorted() {
+            do {
+                _ = try online.aioliConfiguration(
+                    domainCount: domainCount, totalSteps: steps, initialMixture: Array(repeating: 1, count: max(domainCount, 1)))
+            } catch {
+                top.report("online", "with \(steps) steps: \(error.field) \(error.problem)", fix: error.fix)
+                return
+            }
+        }
     }
 }
 

@@ -163,6 +163,19 @@ struct MalformedSpecTests {
         BadSpec(
             label: "unknown online method", yaml: SpecFixtures.smoke(adding: "online: {method: doremi}"),
             expected: ["online.method: unknown online method `doremi`", "use one of: aioli"]),
+        BadSpec(
+            label: "unknown Aioli parameter", yaml: SpecFixtures.smoke(adding: "budget: {steps: 400}\nonline: {method: aioli, params: {delta: 0.1}}"),
+            expected: ["online.params: `delta` is not an Aioli parameter", "eta"]),
+        BadSpec(
+            label: "Aioli without steps", yaml: SpecFixtures.smoke(adding: "budget: {tokens: 400}\nonline: {method: aioli}"),
+            expected: ["online: Aioli needs every run's length in steps", "budget: {steps: N}"]),
+        BadSpec(
+            label: "Aioli rounds that do not divide the steps", yaml: SpecFixtures.smoke(adding: "budget: {steps: 405}\nonline: {method: aioli, rounds: 10}"),
+            expected: ["online: with 405 steps: online.rounds 10 rounds do not divide the 405 steps", "choose rounds that divide"]),
+        BadSpec(
+            label: "Aioli rounds too short for the learn segments",
+            yaml: SpecFixtures.smoke(adding: "budget: {steps: 100}\nonline: {method: aioli, rounds: 10}"),
+            expected: ["online: with 100 steps:"]),
         BadSpec(label: "empty document", yaml: "# nothing\n", expected: ["(document): is empty"]),
     ]
 

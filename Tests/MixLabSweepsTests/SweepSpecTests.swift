@@ -134,7 +134,8 @@ struct SweepSpecTests {
             constraints: {min: {a: 0.1}, max: {b: 0.8}}
             priority: 5
             max_concurrent_runs: 2
-            online: {method: aioli, rounds: 10, init_steps: 500, params: {eta: 0.1, sweeps: 2}}
+            budget: {steps: 1500}
+            online: {method: aioli, rounds: 10, init_steps: 500, params: {eta: 0.1, sweeps_per_round: 2}}
 
             """
         let spec = try SweepSpec.parse(yaml: yaml)
@@ -147,7 +148,10 @@ struct SweepSpecTests {
         #expect(spec.constraints == ConstraintsSpec(min: ["a": 0.1], max: ["b": 0.8]))
         #expect(spec.priority == 5)
         #expect(spec.maxConcurrentRuns == 2)
-        #expect(spec.online == OnlineSpec(method: "aioli", rounds: 10, initSteps: 500, params: ["eta": 0.1, "sweeps": 2]))
+        #expect(spec.online == OnlineSpec(method: "aioli", rounds: 10, initSteps: 500, params: ["eta": 0.1, "sweeps_per_round": 2]))
+        let configuration = try spec.online!.aioliConfiguration(domainCount: 2, totalSteps: 1500, initialMixture: [0.3, 0.7])
+        #expect(configuration.roundSteps == 100 && configuration.sweepsPerRound == 2 && configuration.eta == 0.1)
+        #expect(configuration.initialPhase?.steps == 500)
     }
 
     @Test("a spec written as JSON is read the same as its YAML")
