@@ -108,7 +108,7 @@ let package = Package(
         .target(
             name: "MixLabCoordinator",
             dependencies: [
-                "MixLabCore", "MixLabStore", "MixLabRPC", "MixLabTransport", "MixLabPKI", "MixLabSweeps", "MixLabAnalysis",
+                "MixLabCore", "MixLabStore", "MixLabRPC", "MixLabTransport", "MixLabPKI", "MixLabSweeps", "MixLabAnalysis", "MixingLaws",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

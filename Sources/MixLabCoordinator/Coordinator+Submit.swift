@@ -98,5 +98,6 @@ extension SweepRuntime {
             laws: spec.laws,
             objective: targets.isEmpty ? Dictionary(uniqueKeysWithValues: record.evalDomains.map { ($0, 1.0) }) : targets)
         if case .dcpt(let design) = spec.design { dcpt = (design.general, design.domain) }
+        online = spec.online
     }
 }

@@ -173,23 +173,8 @@ public final class Coordinator: Sendable {
         case .finished(let finished):
             try await finish(finished, from: worker)
         case .mixtureRequest(let request):
-            // No online method drives this run: the trainer keeps its mixture to the end.
-            let run = try await store.run(RunID(request.runID))
-            var domains: [String] = []
-            if let run { domains = try await runtime(of: run.sweep).domains }
-            await registry.send(
-                .with {
-                    $0.mixtureReply = .with {
-                        $0.seq = request.seq
-                        $0.runID = request.runID
-                        if let run {
-                            $0.weights = Dictionary(uniqueKeysWithValues: zip(domains, run.shares))
-                        } else {
-                            $0.stop = true
-                        }
-                        $0.steps = 0
-                    }
-                }, to: worker)
+            let reply = await answerNext(request, from: worker)
+            await registry.send(.with { $0.mixtureReply = reply }, to: worker)
         case .logChunk(let chunk):
             await logs.deliver(chunk)
         case .register:

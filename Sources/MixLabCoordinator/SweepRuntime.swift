@@ -1,5 +1,6 @@
 import Foundation
 import MixLabCore
+import MixLabSweeps
 
 /// What the coordinator needs from a sweep's resolved spec to run and judge its attempts:
 /// the trainer command and environment, data paths, limits and the retry policy.
@@ -22,6 +23,8 @@ struct SweepRuntime: Sendable {
     var objective: [String: Double]
     /// The general and the domain corpus of a `dcpt` design (nil for other designs).
     var dcpt: (general: String, domain: String)? = nil
+    /// The online method that answers the trainers' `next` (nil: static mixtures).
+    var online: OnlineSpec? = nil
 
     /// Whether a failed attempt may be retried under this sweep's policy.
     func allowsRetry(cause: FailureCause, exitCode: Int32?, logTail: String) -> Bool {

@@ -95,6 +95,9 @@ public struct ProxyLMRun {
         case .steps(let steps):
             try train(steps: steps)
         case .online:
+            // Every `next` follows a held-out evaluation at that step, the first one included:
+            // an online method decides from the losses where the next segment starts.
+            if lastEvaluation?.step != trainer.step { _ = try evaluate() }
             while let segment = try reporter.next(step: trainer.step) {
                 try trainer.setWeights(segment.weights)
                 try train(steps: segment.steps)

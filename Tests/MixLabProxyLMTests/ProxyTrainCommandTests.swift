@@ -155,8 +155,9 @@ import Testing
         let evals = await events.compactMap { event -> TrainerEval? in if case .eval(let eval) = event { eval } else { nil } }
         let log = (try? String(contentsOfFile: supervisor.log.path, encoding: .utf8)) ?? ""
         let result = try #require(outcome.result, "outcome \(outcome); log:\n\(log)")
-        #expect(evals.map(\.step) == [40, 70, 70])
-        #expect(evals.map(\.tokens) == [1_280, 2_240, 2_240])
+        // A held-out eval precedes every `next`, the first one included (an online method needs L0).
+        #expect(evals.map(\.step) == [0, 40, 70, 70])
+        #expect(evals.map(\.tokens) == [0, 1_280, 2_240, 2_240])
         #expect(result.finalEval.step == 70)
         #expect(Set(result.finalEval.losses.keys) == Set(SyntheticCorpus.names))
         #expect(asked.value.withLock { $0 } == 3)

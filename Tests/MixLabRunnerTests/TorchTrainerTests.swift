@@ -127,7 +127,8 @@ struct TorchTrainerTests {
         }
         #expect(requested == [0, 4, 6])
         let evals = TorchTrainer.evals(events)
-        #expect(evals.map(\.step) == [4, 6, 6])
+        // A held-out eval precedes every `next`, the first one included.
+        #expect(evals.map(\.step) == [0, 4, 6, 6])
         TorchTrainer.expectPerDomainLosses(evals)
         #expect(result.finalEval == evals.last)
         #expect(result.finalEval.tokens == 6 * 4 * 16)

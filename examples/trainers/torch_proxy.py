@@ -387,6 +387,9 @@ def train_fixed(run, steps, mixture, eval_every, reporter):
 
 
 def train_online(run, trainer, domains, reporter):
+    # Every `next` follows a held-out evaluation at that step, the first one included: an online
+    # method (Aioli) decides from the losses where the next segment starts.
+    reporter.eval(run.step, run.tokens, run.evaluate())
     while True:
         answer = trainer.next(run.step)
         if answer is None:
