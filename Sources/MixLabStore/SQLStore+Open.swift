@@ -92,8 +92,12 @@ extension SQLStore {
 
     /// Runs `body` with a store on `url` (either backend); for PostgreSQL the connection pool runs
     /// for exactly that long.
+    /// `operationDeadline` bounds one attempt of each PostgreSQL statement or transaction: when it
+    /// passes, the connection is dropped and the operation is handled as after a lost connection
+    /// (retried, or checked for whether it committed). SQLite ignores it.
     public static func with<T: Sendable>(
-        _ url: StoreURL, logger: Logger = Logger(label: "mixlab.store"), _ body: @Sendable (SQLStore) async throws -> T
+        _ url: StoreURL, logger: Logger = Logger(label: "mixlab.store"), operationDeadline: Duration = .seconds(30),
+        _ body: @Sendable (SQLStore) async throws -> T
     ) async throws -> T {
         switch url.location {
         case .sqlite(let path):
@@ -107,13 +111,14 @@ extension SQLStore {
                 throw error
             }
         case .postgresTCP, .postgresSocket:
-            return try await withPostgres(url, logger: logger, body)
+            return try await withPostgres(url, logger: logger, operationDeadline: operationDeadline, body)
         }
     }
 
     /// Runs `body` with a PostgreSQL store; the pool's `run()` is a child task that ends with it.
     public static func withPostgres<T: Sendable>(
-        _ url: StoreURL, logger: Logger = Logger(label: "mixlab.store"), _ body: @Sendable (SQLStore) async throws -> T
+        _ url: StoreURL, logger: Logger = Logger(label: "mixlab.store"), operationDeadline: Duration = .seconds(30),
+        _ body: @Sendable (SQLStore) async throws -> T
     ) async throws -> T {
         let configuration: PostgresClient.Configuration
         switch url.location {
@@ -126,7 +131,7 @@ extension SQLStore {
             throw StoreError(.invalidURL, "\(url) is not a PostgreSQL URL")
         }
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let store = SQLStore(backend: PostgresBackend(client: client, location: url.description, logger: logger), logger: logger)
+        let store = SQLStore(backend: PostgresBackend(client: client, location: url.description, operationDeadline: operationDeadline, logger: logger), logger: logger)
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
                 await client.run()

@@ -9,48 +9,114 @@ final class PostgresBackend: SQLBackend {
     private let logger: Logger
     /// Where the database is, for error messages (never includes the password).
     let location: String
+    /// The longest one attempt of a statement or transaction may take; see ``withDeadline(_:)``.
+    let operationDeadline: Duration
 
-    init(client: PostgresClient, location: String, logger: Logger) {
+    init(client: PostgresClient, location: String, operationDeadline: Duration = .seconds(30), logger: Logger) {
         self.client = client
         self.location = location
+        self.operationDeadline = operationDeadline
         self.logger = logger
     }
 
     func execute(_ sql: String, _ binds: [SQLValue], ifCommitUnknown: CommitUncertainty<[SQLRow]>) async throws -> [SQLRow] {
         let query = try Self.query(sql, binds)
         return try await withRetry(ifCommitUnknown) {
-            do {
-                return try await Self.decode(self.client.query(query, logger: self.logger).collect())
-            } catch let error as PSQLError where Self.isTransient(error) {
-                // An autocommit statement may have committed before the connection dropped.
-                throw OutcomeUnknown(error: error)
+            try await self.withDeadline { attempt in
+                try await self.client.withConnection { connection in
+                    try attempt.begin(on: connection, sendsWrite: true)
+                    do {
+                        return try await Self.decode(connection.query(query, logger: self.logger).get().rows)
+                    } catch let error as PSQLError where Self.isTransient(error) {
+                        // An autocommit statement may have committed before the connection dropped.
+                        throw OutcomeUnknown(reason: "\(error.code)")
+                    }
+                }
             }
         }
     }
 
     func transaction<T: Sendable>(
-        ifCommitUnknown: CommitUncertainty<T>, _ body: @Sendable (any SQLExecutor) async throws -> T
+        ifCommitUnknown: CommitUncertainty<T>, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T
     ) async throws -> T {
         try await withRetry(ifCommitUnknown) {
-            do {
-                return try await self.client.withTransaction(logger: self.logger) { connection in
-                    try await body(ConnectionExecutor(connection: connection, logger: self.logger))
+            try await self.withDeadline { attempt in
+                try await self.client.withConnection { connection in
+                    try attempt.begin(on: connection, sendsWrite: false)
+                    return try await self.run(on: connection, attempt: attempt, body)
                 }
-            } catch let error as PostgresTransactionError {
-                if let commitError = error.commitError {
-                    // COMMIT was sent; whether it took effect is unknown when the connection dropped.
-                    if let failure = commitError as? PSQLError, Self.isTransient(failure) { throw OutcomeUnknown(error: failure) }
-                    throw commitError
-                }
-                // Before COMMIT: the server rolls back a transaction whose connection drops.
-                throw error.closureError ?? error.beginError ?? error.rollbackError ?? error
             }
         }
     }
 
+    /// One transaction on `connection`. Written here rather than with `PostgresClient.withTransaction`
+    /// because that one always sends ROLLBACK after a failed body, and a statement written to a
+    /// connection whose channel is already torn down is dropped by PostgresNIO 1.33.2 without ever
+    /// failing (the hang behind the store issue). A dropped connection rolls back on the server anyway.
+    private func run<T: Sendable>(
+        on connection: PostgresConnection, attempt: Attempt, _ body: @Sendable (any SQLExecutor) async throws -> T
+    ) async throws -> T {
+        _ = try await connection.query("BEGIN", logger: logger).get()
+        let value: T
+        do {
+            value = try await body(ConnectionExecutor(connection: connection, logger: logger, attempt: attempt))
+        } catch {
+            if !connection.isClosed, !((error as? PSQLError).map(Self.isTransient) ?? false) {
+                _ = try? await connection.query("ROLLBACK", logger: logger).get()
+            }
+            throw error
+        }
+        attempt.committing()
+        do {
+            _ = try await connection.query("COMMIT", logger: logger).get()
+        } catch let error as PSQLError where Self.isTransient(error) {
+            // COMMIT was sent; whether it took effect is unknown when the connection dropped.
+            throw OutcomeUnknown(reason: "\(error.code)")
+        }
+        return value
+    }
+
+    /// Runs one attempt, giving up on it after ``operationDeadline``.
+    ///
+    /// PostgresNIO 1.33.2 can leave a query waiting forever: a statement written to a connection
+    /// whose NIO pipeline was already torn down (the server or network dropped it a moment earlier,
+    /// e.g. between a failed statement and the ROLLBACK, or between the pool handing the connection
+    /// out and hearing that it closed) is discarded with no error, so its promise is never
+    /// completed. Such a wait cannot be cancelled, and a task group would wait for it forever, so
+    /// the attempt runs as an unstructured task that this call stops waiting for when the deadline
+    /// passes: the attempt's connection is then closed (the pool replaces it, and a stalled server
+    /// gets the query failed) and the attempt counts as a lost connection. If it was past the
+    /// point where the write could have committed, the caller's ``CommitUncertainty`` decides;
+    /// before it, the server rolled back and the attempt is simply retried. A task stuck inside
+    /// the driver is left behind (a small leak, only when the driver lost a query).
+    private func withDeadline<T: Sendable>(_ operation: @escaping @Sendable (Attempt) async throws -> T) async throws -> T {
+        let attempt = Attempt()
+        let race = DeadlineRace<T>()
+        let limit = operationDeadline
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                race.start(continuation)
+                let work = Task {
+                    do { race.finish(.success(try await operation(attempt))) } catch { race.finish(.failure(error)) }
+                }
+                let timer = Task {
+                    try? await Task.sleep(for: limit)
+                    guard !Task.isCancelled else { return }
+                    let sentWrite = attempt.abandon()
+                    work.cancel()
+                    let expired = DeadlineExpired(limit: limit)
+                    race.finish(.failure(sentWrite ? OutcomeUnknown(reason: "\(expired)") : expired))
+                }
+                race.onFinish { timer.cancel() }
+                race.onCancel { work.cancel() }
+            }
+        } onCancel: {
+            race.cancel()
+        }
+    }
     /// A transient failure after the write reached the server: it may have committed.
     private struct OutcomeUnknown: Error {
-        let error: PSQLError
+        let reason: String
     }
 
     /// Retries a whole statement or transaction when the server could not be reached or dropped the
@@ -60,29 +126,31 @@ final class PostgresBackend: SQLBackend {
         var delay = Duration.milliseconds(50)
         let attempts = 8
         for attempt in 1...attempts {
-            let failure: PSQLError
+            let failure: String
             do {
                 return try await operation()
             } catch let unknown as OutcomeUnknown {
-                failure = unknown.error
+                failure = unknown.reason
                 switch policy {
                 case .rerun:
                     break
                 case .fail:
                     throw StoreError(
                         .connection,
-                        "lost the connection to PostgreSQL at \(location) after the write was sent (\(failure.code)); "
+                        "lost the connection to PostgreSQL at \(location) after the write was sent (\(failure)); "
                             + "it may or may not have been stored: check before repeating it")
                 case .check(let check):
                     if let committed = try await check(self) { return committed }
                 }
             } catch let error as PSQLError where Self.isTransient(error) {
-                failure = error
+                failure = "\(error.code)"
+            } catch let expired as DeadlineExpired {
+                failure = "\(expired)"
             } catch let error as PSQLError {
                 throw StoreError(.connection, "PostgreSQL at \(location): \(error.serverInfo?[.message] ?? String(describing: error.code))")
             }
             guard attempt < attempts else {
-                throw StoreError(.connection, "cannot reach PostgreSQL at \(location): \(failure.code) (gave up after \(attempts) tries)")
+                throw StoreError(.connection, "cannot reach PostgreSQL at \(location): \(failure) (gave up after \(attempts) tries)")
             }
             logger.warning("database unreachable, retrying", metadata: ["mixlab.db": "\(location)", "mixlab.attempt": "\(attempt)"])
             try await Task.sleep(for: delay)
@@ -108,6 +176,7 @@ final class PostgresBackend: SQLBackend {
     struct ConnectionExecutor: SQLExecutor {
         let connection: PostgresConnection
         let logger: Logger
+        let attempt: Attempt
 
         func execute(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
             try await PostgresBackend.decode(connection.query(PostgresBackend.query(sql, binds), logger: logger).get().rows)
@@ -122,6 +191,10 @@ final class PostgresBackend: SQLBackend {
         /// `COPY table (columns) FROM STDIN` with `text` in COPY's text format (tab-separated, one
         /// row a line, backslash escapes).
         func copy(into table: String, columns: [String], text: String) async throws {
+            // Closing the channel while PostgresNIO is between CopyData and CopyDone trips a
+            // precondition in the driver, so a deadline passing meanwhile closes it afterwards.
+            attempt.copying(true)
+            defer { attempt.copying(false) }
             try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
                 try await writer.write(ByteBuffer(string: text))
             }
