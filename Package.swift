@@ -2,8 +2,19 @@
 import PackageDescription
 
 /// The pure-math module is compiled with optimisation even in debug builds: fits run thousands of
-/// L-BFGS iterations in the test suite, and unoptimised Swift array code is ~30x slower.
+/// L-BFGS iterations in the test suite, and unoptimised Swift array code is ~30x slower. The corpus
+/// generator uses it too, since tests and the demo synthesise megabytes of text.
 let optimisedMath: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
+/// The ProxyLM training loops are compiled without bounds checks in every configuration, and for
+/// AVX2 + FMA on x86-64 (Haswell, 2013, or newer), so its SIMD8 matrix products use 256-bit
+/// registers; a debug build of `mixlab proxy train` is then as fast as a release build.
+#if arch(x86_64)
+let vectorTarget = ["-target-cpu", "haswell"]
+#else
+let vectorTarget: [String] = []
+#endif
+let optimisedTraining: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"] + vectorTarget)]
 
 let package = Package(
     name: "MixLab",
@@ -16,6 +27,9 @@ let package = Package(
         .library(name: "MixLabStore", targets: ["MixLabStore"]),
         .library(name: "MixLabPKI", targets: ["MixLabPKI"]),
         .library(name: "MixLabSweeps", targets: ["MixLabSweeps"]),
+        .library(name: "MixLabCorpus", targets: ["MixLabCorpus"]),
+        .library(name: "MixLabProxyLM", targets: ["MixLabProxyLM"]),
+        .library(name: "MixLabTrainerClient", targets: ["MixLabTrainerClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -37,6 +51,8 @@ let package = Package(
     targets: [
         .target(name: "MixLabCore"),
         .target(name: "MixingLaws", swiftSettings: optimisedMath),
+        .target(name: "MixLabProxyLM", dependencies: ["MixLabCore"], swiftSettings: optimisedTraining),
+        .target(name: "MixLabTrainerClient"),
         .target(name: "MixLabAnalysis", dependencies: ["MixLabCore", "MixingLaws"]),
         .target(
             name: "MixLabStore",
@@ -63,6 +79,11 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
             ]
+        ),
+        .target(
+            name: "MixLabCorpus",
+            dependencies: ["MixLabCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: optimisedMath
         ),
         .target(
             name: "MixLabRPC",
@@ -115,7 +136,8 @@ let package = Package(
             name: "mixlab",
             dependencies: [
                 "MixLabCore", "MixingLaws", "MixLabAnalysis", "MixLabStore", "MixLabRPC", "MixLabTransport", "MixLabPKI",
-                "MixLabCoordinator", "MixLabWorker", "MixLabSweeps", "MixLabRunner",
+                "MixLabCoordinator", "MixLabWorker", "MixLabSweeps", "MixLabRunner", "MixLabCorpus", "MixLabProxyLM",
+                "MixLabTrainerClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -155,6 +177,19 @@ let package = Package(
         .testTarget(
             name: "MixLabRunnerTests",
             dependencies: ["MixLabRunner", "MixLabCore", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "MixLabCorpusTests",
+            dependencies: ["MixLabCorpus", "MixLabCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: optimisedMath
+        ),
+        .testTarget(
+            name: "MixLabProxyLMTests",
+            dependencies: [
+                "MixLabProxyLM", "MixLabTrainerClient", "MixLabRunner", "MixLabCore", "mixlab",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: optimisedMath
         ),
         .testTarget(name: "MixLabAnalysisTests", dependencies: ["MixLabAnalysis", "MixLabCore", "MixingLaws", "mixlab"]),
     ],

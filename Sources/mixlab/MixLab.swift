@@ -12,7 +12,7 @@ struct MixLab: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             SweepCommand.self, Runs.self, Workers.self, Export.self, Fit.self, MixtureCommand.self, CoordinatorCommand.self,
-            WorkerCommand.self, Certs.self, Database.self, Bench.self,
+            WorkerCommand.self, Certs.self, Database.self, Bench.self, CorpusCommand.self, Proxy.self,
         ])
 
     /// Every failure caused by input (a bad flag, file, column or value) prints one line and exits
@@ -36,6 +36,8 @@ struct MixLab: AsyncParsableCommand {
             fail("error: \(error.description)", status: error.status)
         } catch let error as LawFitError {
             fail("error: \(error.description)")
+        } catch let error as ExitFailure {
+            fail(error.message, status: 1)
         } catch {
             if exitCode(for: error) == .success || error is ExitCode { exit(withError: error) }
             fail(fullMessage(for: error))

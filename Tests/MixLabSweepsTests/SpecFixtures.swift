@@ -33,7 +33,7 @@ enum SpecFixtures {
         repositoryRoot.appendingPathComponent("examples/sweeps/\(name)").path
     }
 
-    static let exampleNames = ["smoke.yaml", "regmix-demo.yaml", "dcpt.yaml"]
+    static let exampleNames = ["smoke.yaml", "regmix-demo.yaml", "dcpt.yaml", "gpu-cluster.yaml"]
 }
 
 /// A temporary directory removed when the value goes away.

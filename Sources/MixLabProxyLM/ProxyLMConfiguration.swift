@@ -1,0 +1,44 @@
+import MixLabCore
+
+/// Everything that decides a ProxyLM training run besides its data and mixture: the model shape,
+/// the optimiser, the batch and the held-out slice.
+public struct ProxyLMConfiguration: Sendable, Hashable {
+    public var architecture = ByteLMArchitecture()
+    /// Positions per step, all drawn from one domain.
+    public var batch = 64
+    public var learningRate: Float = 3e-3
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.999
+    public var epsilon: Float = 1e-8
+    /// Held-out positions per domain: the first `evalBytes` bytes of each `valid` text.
+    public var evalBytes = 16_384
+    public var seed: UInt64 = 0
+
+    public init() {}
+
+    /// Hidden widths of the named model sizes (embedding 16, context 16, one layer).
+    public static let modelSizes: [(name: String, hidden: Int)] = [
+        ("tiny", 32), ("small", 64), ("medium", 96), ("large", 192), ("xl", 384),
+    ]
+
+    /// Checks every field is in range.
+    ///
+    /// - Throws: ``MixLabInputError`` naming the flag and a valid range.
+    public func validate() throws(MixLabInputError) {
+        func check(_ value: Int, _ flag: String, _ range: ClosedRange<Int>) throws(MixLabInputError) {
+            guard range.contains(value) else {
+                throw MixLabInputError(
+                    field: flag, problem: "is \(value)", fix: "use a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+        }
+        try check(architecture.context, "--context", 1...1024)
+        try check(architecture.embedding, "--embedding", 1...1024)
+        try check(architecture.hidden, "--hidden", 1...8192)
+        try check(architecture.layers, "--layers", 1...2)
+        try check(batch, "--batch", 1...65_536)
+        try check(evalBytes, "--eval-bytes", 1...100_000_000)
+        guard learningRate.isFinite, learningRate > 0 else {
+            throw MixLabInputError(field: "--lr", problem: "is \(learningRate)", fix: "use a finite learning rate > 0, e.g. 3e-3")
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import MixLabCore
+
+/// Trains a ``ByteLM`` from scratch on a mixture of byte domains and measures its held-out loss.
+///
+/// Each step draws one domain from the current ``weights`` and `batch` uniformly random positions
+/// of that domain's training text, then takes one Adam step on the batch's mean cross-entropy.
+/// Everything random comes from SplitMix64 streams derived from the seed, and the arithmetic runs
+/// on one thread in a fixed order, so the same seed gives bit-identical losses.
+public final class ProxyLMTrainer {
+    public let configuration: ProxyLMConfiguration
+    public let domains: [ByteDomain]
+    public private(set) var model: ByteLM
+    public private(set) var step = 0
+    /// Sampling weight of each domain (same order as ``domains``), normalised.
+    public private(set) var weights: [Double]
+    private var optimizer: AdamOptimizer
+    private let workspace: ByteLMWorkspace
+    private var gradient: [Float]
+    private var sampler: SplitMix64
+    private var contexts: [UInt8]
+    private var targets: [UInt8]
+
+    /// Rows of one forward pass during evaluation.
+    static let evaluationChunk = 256
+
+    /// - Throws: ``MixLabInputError`` for an empty domain text, a duplicate name or bad weights.
+    public init(configuration: ProxyLMConfiguration, domains: [ByteDomain], weights: [String: Double]) throws(MixLabInputError) {
+        try configuration.validate()
+        guard !domains.isEmpty else { throw MixLabInputError(field: "domains", problem: "is empty", fix: "give at least one domain") }
+        for domain in domains {
+            guard !domain.train.isEmpty else {
+                throw MixLabInputError(field: "domain \(domain.name) train text", problem: "is empty", fix: "give it some training text")
+            }
+            guard !domain.valid.isEmpty else {
+                throw MixLabInputError(field: "domain \(domain.name) valid text", problem: "is empty", fix: "give it some held-out text")
+            }
+        }
+        guard Set(domains.map(\.name)).count == domains.count else {
+            throw MixLabInputError(field: "domains", problem: "name a domain twice", fix: "give each domain once")
+        }
+        self.configuration = configuration
+        self.domains = domains
+        let architecture = configuration.architecture
+        model = ByteLM(architecture: architecture, seed: configuration.seed)
+        optimizer = AdamOptimizer(
+            parameterCount: architecture.parameterCount, learningRate: configuration.learningRate,
+            beta1: configuration.beta1, beta2: configuration.beta2, epsilon: configuration.epsilon)
+        let capacity = max(configuration.batch, Self.evaluationChunk)
+        workspace = ByteLMWorkspace(architecture: architecture, capacity: capacity)
+        gradient = [Float](repeating: 0, count: architecture.parameterCount)
+        sampler = SplitMix64(seed: configuration.seed)
+        contexts = [UInt8](repeating: 0, count: capacity * architecture.context)
+        targets = [UInt8](repeating: 0, count: capacity)
+        self.weights = []
+        try setWeights(weights)
+    }
+
+    /// Training tokens seen so far (`step × batch`).
+    public var tokens: Int { step * configuration.batch }
+
+    /// Replaces the mixture. Domains not named get weight 0; weights are normalised.
+    ///
+    /// - Throws: ``MixLabInputError`` for an unknown domain, a negative or non-finite weight, or all zero.
+    public func setWeights(_ named: [String: Double]) throws(MixLabInputError) {
+        for (name, weight) in named {
+            guard domains.contains(where: { $0.name == name }) else {
+                throw MixLabInputError(
+                    field: "mixture domain \(name)", problem: "has no data",
+                    fix: "use one of \(domains.map(\.name).joined(separator: ", ")) or add its data directory")
+            }
+            guard weight.isFinite, weight >= 0 else {
+                throw MixLabInputError(field: "mixture weight of \(name)", problem: "is \(weight)", fix: "use a finite weight ≥ 0")
+            }
+        }
+        let raw = domains.map { named[$0.name] ?? 0 }
+        let total = raw.reduce(0, +)
+        guard total > 0 else {
+            throw MixLabInputError(field: "mixture", problem: "gives every domain weight 0", fix: "give at least one domain a positive weight")
+        }
+        weights = raw.map { $0 / total }
+    }
+
+    /// One Adam step on one batch; returns the batch's mean training loss (nats per byte).
+    @discardableResult
+    public func trainStep() -> Double {
+        let domainIndex = sampleDomain()
+        let batch = configuration.batch, context = configuration.architecture.context
+        domains[domainIndex].train.withUnsafeBufferPointer { text in
+            contexts.withUnsafeMutableBufferPointer { contextBuffer in
+                targets.withUnsafeMutableBufferPointer { targetBuffer in
+                    for row in 0..<batch {
+                        let position = sampler.nextIndex(below: text.count)
+                        ByteDomain.gather(
+                            text, position: position, context: context, row: row, contexts: contextBuffer, targets: targetBuffer)
+                    }
+                }
+            }
+        }
+        let loss = workspace.meanLossAndGradient(model, contexts: contexts, targets: targets, rows: batch, gradient: &gradient)
+        optimizer.update(&model.parameters, gradient: gradient)
+        step += 1
+        return loss
+    }
+
+    /// Trains `steps` steps and returns each step's training loss.
+    @discardableResult
+    public func train(steps: Int) -> [Double] {
+        (0..<steps).map { _ in trainStep() }
+    }
+
+    /// Mean cross-entropy (nats per byte) of each domain on its fixed held-out slice.
+    public func evaluate() -> [String: Double] {
+        var losses: [String: Double] = [:]
+        for domain in domains { losses[domain.name] = heldOutLoss(domain) }
+        return losses
+    }
+
+    /// Held-out positions evaluated per domain.
+    public func heldOutPositions(_ domain: ByteDomain) -> Int { min(configuration.evalBytes, domain.valid.count) }
+
+    private func heldOutLoss(_ domain: ByteDomain) -> Double {
+        let context = configuration.architecture.context
+        let positions = heldOutPositions(domain)
+        var total = 0.0
+        var start = 0
+        while start < positions {
+            let rows = min(Self.evaluationChunk, positions - start)
+            domain.valid.withUnsafeBufferPointer { text in
+                contexts.withUnsafeMutableBufferPointer { contextBuffer in
+                    targets.withUnsafeMutableBufferPointer { targetBuffer in
+                        for row in 0..<rows {
+                            ByteDomain.gather(
+                                text, position: start + row, context: context, row: row, contexts: contextBuffer,
+                                targets: targetBuffer)
+                        }
+                    }
+                }
+            }
+            total += workspace.totalLoss(model, contexts: contexts, targets: targets, rows: rows)
+            start += rows
+        }
+        return total / Double(positions)
+    }
+
+    private func sampleDomain() -> Int {
+        let u = sampler.nextUnit()
+        var cumulative = 0.0
+        for (index, weight) in weights.enumerated() where weight > 0 {
+            cumulative += weight
+            if u < cumulative { return index }
+        }
+        return weights.lastIndex { $0 > 0 }!
+    }
+}
