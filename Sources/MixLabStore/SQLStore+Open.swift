@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+import MixLabCore
 import PostgresNIO
 
 /// Where the store lives: `sqlite:PATH`, `sqlite:///absolute/path.db` (or a bare file path), or
@@ -92,9 +93,12 @@ extension SQLStore {
 
     /// Runs `body` with a store on `url` (either backend); for PostgreSQL the connection pool runs
     /// for exactly that long.
-    /// `operationDeadline` bounds one attempt of each PostgreSQL statement or transaction: when it
-    /// passes, the connection is dropped and the operation is handled as after a lost connection
-    /// (retried, or checked for whether it committed). SQLite ignores it.
+    /// `operationDeadline` bounds how long one attempt of a PostgreSQL statement or transaction
+    /// waits for the server (for a connection, or for one statement's answer): when it passes, the
+    /// connection is dropped and the operation is handled as after a lost connection (retried, or
+    /// checked for whether it committed). The server also ends any session left idle inside a
+    /// transaction for twice that long, so an attempt the client gave up on cannot keep holding row
+    /// locks. SQLite ignores it.
     public static func with<T: Sendable>(
         _ url: StoreURL, logger: Logger = Logger(label: "mixlab.store"), operationDeadline: Duration = .seconds(30),
         _ body: @Sendable (SQLStore) async throws -> T
@@ -120,7 +124,7 @@ extension SQLStore {
         _ url: StoreURL, logger: Logger = Logger(label: "mixlab.store"), operationDeadline: Duration = .seconds(30),
         _ body: @Sendable (SQLStore) async throws -> T
     ) async throws -> T {
-        let configuration: PostgresClient.Configuration
+        var configuration: PostgresClient.Configuration
         switch url.location {
         case .postgresTCP(let host, let port):
             configuration = .init(
@@ -130,6 +134,11 @@ extension SQLStore {
         case .sqlite:
             throw StoreError(.invalidURL, "\(url) is not a PostgreSQL URL")
         }
+        guard operationDeadline > .zero else {
+            throw MixLabInputError(field: "operationDeadline", problem: "\(operationDeadline) is not positive", fix: "give a deadline such as 30 seconds")
+        }
+        configuration.options.additionalStartupParameters.append(
+            ("idle_in_transaction_session_timeout", "\(Self.idleInTransactionTimeoutMilliseconds(operationDeadline))"))
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let store = SQLStore(backend: PostgresBackend(client: client, location: url.description, operationDeadline: operationDeadline, logger: logger), logger: logger)
         return try await withThrowingTaskGroup(of: T?.self) { group in
@@ -140,6 +149,13 @@ extension SQLStore {
             defer { group.cancelAll() }
             return try await body(store)
         }
+    }
+
+    /// The server-side bound on a session idle inside a transaction: twice the operation deadline
+    /// (at least one second), well above any pause of a live attempt between its statements.
+    static func idleInTransactionTimeoutMilliseconds(_ operationDeadline: Duration) -> Int64 {
+        let doubled = operationDeadline * 2
+        return max(1_000, doubled.components.seconds * 1_000 + doubled.components.attoseconds / 1_000_000_000_000_000)
     }
 
     /// Closes an SQLite store (PostgreSQL stores close when their scope ends).

@@ -9,12 +9,19 @@ struct DeadlineExpired: Error, CustomStringConvertible {
 
 /// What one attempt of a PostgreSQL operation is doing, so that a passing deadline can close the
 /// connection it holds and tell whether its write may already have committed.
+///
+/// The deadline counts only time spent waiting for the server (for a pooled connection, or for the
+/// answer to a statement), not the client's own work between answers: decoding a large result on a
+/// loaded machine can take longer than the deadline, and counting it made such a read expire on
+/// every retry although the server had answered long before.
 final class Attempt: Sendable {
     private struct State {
         var connection: PostgresConnection?
         var writeSent = false
         var copying = false
         var abandoned = false
+        /// Since when the attempt has been waiting for the server; nil while the client works.
+        var waitingSince: ContinuousClock.Instant? = .now
     }
     private let state = Mutex(State())
 
@@ -28,20 +35,46 @@ final class Attempt: Sendable {
         }
     }
 
+    /// Runs `request`, one round trip to the server, as time the deadline counts.
+    func awaitingServer<R>(_ request: () async throws -> R) async throws -> R {
+        try state.withLock { state in
+            if state.abandoned { throw DeadlineExpired(limit: .zero) }
+            state.waitingSince = .now
+        }
+        defer { state.withLock { $0.waitingSince = nil } }
+        return try await request()
+    }
+
+    /// When the attempt expires unless the server answers first; nil while the client is working.
+    func expiry(after limit: Duration) -> ContinuousClock.Instant? {
+        state.withLock { $0.waitingSince.map { $0 + limit } }
+    }
+
     /// COMMIT is about to be sent.
     func committing() { state.withLock { $0.writeSent = true } }
 
-    /// Entering or leaving a COPY; a connection abandoned during one is closed when it ends.
-    func copying(_ active: Bool) {
+    /// The COPY's data is about to be written: from here until the COPY ends, closing the connection
+    /// would trip a precondition in PostgresNIO 1.33.2, so a deadline passing meanwhile closes it
+    /// afterwards. False when the deadline has already passed (the connection is being closed).
+    func enterCopyData() -> Bool {
+        state.withLock { state in
+            if state.abandoned { return false }
+            state.copying = true
+            return true
+        }
+    }
+
+    /// The COPY ended; a connection abandoned during it is closed now.
+    func leaveCopy() {
         let closeNow: PostgresConnection? = state.withLock { state in
-            state.copying = active
-            return !active && state.abandoned ? state.connection : nil
+            defer { state.copying = false }
+            return state.copying && state.abandoned ? state.connection : nil
         }
         if let closeNow { Self.close(closeNow) }
     }
 
-    /// The deadline passed: closes the connection (unless a COPY is in flight) and returns whether
-    /// the write may have committed.
+    /// The deadline passed: closes the connection (unless COPY data is in flight) and returns
+    /// whether the write may have committed.
     func abandon() -> Bool {
         let (connection, writeSent) = state.withLock { state in
             state.abandoned = true

@@ -26,7 +26,7 @@ final class PostgresBackend: SQLBackend {
                 try await self.client.withConnection { connection in
                     try attempt.begin(on: connection, sendsWrite: true)
                     do {
-                        return try await Self.decode(connection.query(query, logger: self.logger).get().rows)
+                        return try await Self.rows(of: query, on: connection, attempt: attempt, logger: self.logger)
                     } catch let error as PSQLError where Self.isTransient(error) {
                         // An autocommit statement may have committed before the connection dropped.
                         throw OutcomeUnknown(reason: "\(error.code)")
@@ -56,19 +56,19 @@ final class PostgresBackend: SQLBackend {
     private func run<T: Sendable>(
         on connection: PostgresConnection, attempt: Attempt, _ body: @Sendable (any SQLExecutor) async throws -> T
     ) async throws -> T {
-        _ = try await connection.query("BEGIN", logger: logger).get()
+        _ = try await attempt.awaitingServer { try await connection.query("BEGIN", logger: logger).get() }
         let value: T
         do {
             value = try await body(ConnectionExecutor(connection: connection, logger: logger, attempt: attempt))
         } catch {
             if !connection.isClosed, !((error as? PSQLError).map(Self.isTransient) ?? false) {
-                _ = try? await connection.query("ROLLBACK", logger: logger).get()
+                _ = try? await attempt.awaitingServer { try await connection.query("ROLLBACK", logger: logger).get() }
             }
             throw error
         }
         attempt.committing()
         do {
-            _ = try await connection.query("COMMIT", logger: logger).get()
+            _ = try await attempt.awaitingServer { try await connection.query("COMMIT", logger: logger).get() }
         } catch let error as PSQLError where Self.isTransient(error) {
             // COMMIT was sent; whether it took effect is unknown when the connection dropped.
             throw OutcomeUnknown(reason: "\(error.code)")
@@ -76,7 +76,9 @@ final class PostgresBackend: SQLBackend {
         return value
     }
 
-    /// Runs one attempt, giving up on it after ``operationDeadline``.
+    /// Runs one attempt, giving up on it once it has waited ``operationDeadline`` for the server
+    /// (for a pooled connection or for one statement's answer; the client's own work between
+    /// answers does not count, see ``Attempt``).
     ///
     /// PostgresNIO 1.33.2 can leave a query waiting forever: a statement written to a connection
     /// whose NIO pipeline was already torn down (the server or network dropped it a moment earlier,
@@ -100,12 +102,25 @@ final class PostgresBackend: SQLBackend {
                     do { race.finish(.success(try await operation(attempt))) } catch { race.finish(.failure(error)) }
                 }
                 let timer = Task {
-                    try? await Task.sleep(for: limit)
-                    guard !Task.isCancelled else { return }
-                    let sentWrite = attempt.abandon()
-                    work.cancel()
-                    let expired = DeadlineExpired(limit: limit)
-                    race.finish(.failure(sentWrite ? OutcomeUnknown(reason: "\(expired)") : expired))
+                    var wakeUp = ContinuousClock.now + limit
+                    while true {
+                        try? await Task.sleep(until: wakeUp, clock: .continuous)
+                        guard !Task.isCancelled else { return }
+                        guard let expiry = attempt.expiry(after: limit) else {
+                            // The client is working on an answer; look again soon.
+                            wakeUp = .now + limit / 4
+                            continue
+                        }
+                        if expiry > .now {
+                            wakeUp = expiry
+                            continue
+                        }
+                        let sentWrite = attempt.abandon()
+                        work.cancel()
+                        let expired = DeadlineExpired(limit: limit)
+                        race.finish(.failure(sentWrite ? OutcomeUnknown(reason: "\(expired)") : expired))
+                        return
+                    }
                 }
                 race.onFinish { timer.cancel() }
                 race.onCancel { work.cancel() }
@@ -144,6 +159,9 @@ final class PostgresBackend: SQLBackend {
                 }
             } catch let error as PSQLError where Self.isTransient(error) {
                 failure = "\(error.code)"
+            } catch PostgresError.connectionClosed {
+                // What PostgresNIO's COPY throws when the connection closed under it (a restart).
+                failure = "connection closed during COPY"
             } catch let expired as DeadlineExpired {
                 failure = "\(expired)"
             } catch let error as PSQLError {
@@ -179,24 +197,33 @@ final class PostgresBackend: SQLBackend {
         let attempt: Attempt
 
         func execute(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
-            try await PostgresBackend.decode(connection.query(PostgresBackend.query(sql, binds), logger: logger).get().rows)
+            try await PostgresBackend.rows(of: PostgresBackend.query(sql, binds), on: connection, attempt: attempt, logger: logger)
         }
 
         /// Runs a statement and returns how many rows it affected (from the command tag, so a large
         /// INSERT sends no rows back).
         func executeCountingRows(_ sql: String, _ binds: [SQLValue]) async throws -> Int {
-            try await connection.query(PostgresBackend.query(sql, binds), logger: logger).get().metadata.rows ?? 0
+            let query = try PostgresBackend.query(sql, binds)
+            return try await attempt.awaitingServer { try await connection.query(query, logger: logger).get().metadata.rows ?? 0 }
         }
 
         /// `COPY table (columns) FROM STDIN` with `text` in COPY's text format (tab-separated, one
         /// row a line, backslash escapes).
         func copy(into table: String, columns: [String], text: String) async throws {
-            // Closing the channel while PostgresNIO is between CopyData and CopyDone trips a
-            // precondition in the driver, so a deadline passing meanwhile closes it afterwards.
-            attempt.copying(true)
-            defer { attempt.copying(false) }
-            try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
-                try await writer.write(ByteBuffer(string: text))
+            // Until the server has answered the COPY statement the connection can be closed as any
+            // other (a stalled answer must not leave the server in COPY holding the run's lock);
+            // from the first CopyData on, a passing deadline closes it when the COPY ends.
+            defer { attempt.leaveCopy() }
+            try await attempt.awaitingServer {
+                try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
+                    guard attempt.enterCopyData() else {
+                        // The deadline closed the connection as the COPY started: failing the COPY
+                        // before the driver has let go of the channel would trip the precondition.
+                        try? await connection.closeFuture.get()
+                        throw DeadlineExpired(limit: .zero)
+                    }
+                    try await writer.write(ByteBuffer(string: text))
+                }
             }
         }
     }
@@ -217,24 +244,35 @@ final class PostgresBackend: SQLBackend {
         return PostgresQuery(unsafeSQL: sql, binds: bindings)
     }
 
-    static func decode(_ rows: [PostgresRow]) throws -> [SQLRow] {
-        try rows.map { row in
-            var columns: [String: SQLValue] = [:]
-            for cell in row {
-                guard cell.bytes != nil else {
-                    columns[cell.columnName] = .null
-                    continue
-                }
-                switch cell.dataType {
-                case .int2: columns[cell.columnName] = .integer(Int64(try cell.decode(Int16.self)))
-                case .int4: columns[cell.columnName] = .integer(Int64(try cell.decode(Int32.self)))
-                case .int8: columns[cell.columnName] = .integer(try cell.decode(Int64.self))
-                case .float4, .float8: columns[cell.columnName] = .real(try cell.decode(Double.self))
-                case .bool: columns[cell.columnName] = .integer(try cell.decode(Bool.self) ? 1 : 0)
-                default: columns[cell.columnName] = .text(try cell.decode(String.self))
-                }
-            }
-            return SQLRow(columns: columns)
+    /// Runs `query` and decodes its rows as they arrive. Every row counts as an answer from the
+    /// server, so a large result that keeps coming never expires, however long the client takes
+    /// to decode it; a result that stops coming does.
+    static func rows(of query: PostgresQuery, on connection: PostgresConnection, attempt: Attempt, logger: Logger) async throws -> [SQLRow] {
+        let sequence = try await attempt.awaitingServer { try await connection.query(query, logger: logger) }
+        var iterator = sequence.makeAsyncIterator()
+        var rows: [SQLRow] = []
+        while let row = try await attempt.awaitingServer({ try await iterator.next() }) {
+            rows.append(try decode(row))
         }
+        return rows
+    }
+
+    static func decode(_ row: PostgresRow) throws -> SQLRow {
+        var columns: [String: SQLValue] = [:]
+        for cell in row {
+            guard cell.bytes != nil else {
+                columns[cell.columnName] = .null
+                continue
+            }
+            switch cell.dataType {
+            case .int2: columns[cell.columnName] = .integer(Int64(try cell.decode(Int16.self)))
+            case .int4: columns[cell.columnName] = .integer(Int64(try cell.decode(Int32.self)))
+            case .int8: columns[cell.columnName] = .integer(try cell.decode(Int64.self))
+            case .float4, .float8: columns[cell.columnName] = .real(try cell.decode(Double.self))
+            case .bool: columns[cell.columnName] = .integer(try cell.decode(Bool.self) ? 1 : 0)
+            default: columns[cell.columnName] = .text(try cell.decode(String.self))
+            }
+        }
+        return SQLRow(columns: columns)
     }
 }
