@@ -20,28 +20,30 @@ extension PostgresFaultInjection {
         defer { cluster.stop() }
         var logger = Logger(label: "mixlab.store.fault")
         logger.logLevel = .error
-        try await SQLStore.with(StoreURL(parsing: cluster.url), logger: logger) { store in
-            _ = try await store.migrate()
-            _ = try await store.createSweep(StoreConformanceTests.sweep("f", runs: 1))
-            let claimed = try #require(try await StoreConformanceTests.claim(store, lease: .seconds(300)))
-            var acknowledged = 0
-            for batch in 0..<60 {
-                if batch == 20 { try cluster.restart() }
-                let step = Int64(batch * 10)
-                let report = EvalReport(
-                    run: claimed.run.id, worker: StoreConformanceTests.worker, token: claimed.lease.token,
-                    points: StoreConformanceTests.points(step...(step + 9)))
-                let ingest = try await store.reportEvals(report)
-                #expect(ingest.inserted + ingest.duplicates == 20)
-                acknowledged += 20
-                if batch == 30 {
-                    // A replay of an acknowledged batch (as a reconnecting worker sends) adds nothing.
-                    #expect(try await store.reportEvals(report).inserted == 0)
+        try await withDeadline(.seconds(180)) { [logger] in
+            try await SQLStore.with(StoreURL(parsing: cluster.url), logger: logger) { store in
+                _ = try await store.migrate()
+                _ = try await store.createSweep(StoreConformanceTests.sweep("f", runs: 1))
+                let claimed = try #require(try await StoreConformanceTests.claim(store, lease: .seconds(300)))
+                var acknowledged = 0
+                for batch in 0..<60 {
+                    if batch == 20 { try cluster.restart() }
+                    let step = Int64(batch * 10)
+                    let report = EvalReport(
+                        run: claimed.run.id, worker: StoreConformanceTests.worker, token: claimed.lease.token,
+                        points: StoreConformanceTests.points(step...(step + 9)))
+                    let ingest = try await store.reportEvals(report)
+                    #expect(ingest.inserted + ingest.duplicates == 20)
+                    acknowledged += 20
+                    if batch == 30 {
+                        // A replay of an acknowledged batch (as a reconnecting worker sends) adds nothing.
+                        #expect(try await store.reportEvals(report).inserted == 0)
+                    }
                 }
+                let stored = try await store.evals(in: SweepID("f"))
+                #expect(stored.count == acknowledged)
+                #expect(Set(stored.map { "\($0.step)/\($0.domain)" }).count == acknowledged)
             }
-            let stored = try await store.evals(in: SweepID("f"))
-            #expect(stored.count == acknowledged)
-            #expect(Set(stored.map { "\($0.step)/\($0.domain)" }).count == acknowledged)
         }
     }
 }
@@ -72,74 +74,76 @@ extension PostgresFaultInjection {
         #expect(cluster.url.hasPrefix("postgres://mixlab@127.0.0.1:"))
         var logger = Logger(label: "mixlab.store.concurrent-restart")
         logger.logLevel = .error
-        try await SQLStore.with(StoreURL(parsing: cluster.url), logger: logger, operationDeadline: .seconds(5)) { store in
-            _ = try await store.migrate()
-            _ = try await store.createSweep(StoreConformanceTests.sweep("tcp", runs: 4))
-            var claimed: [(run: RunRecord, lease: Lease)] = []
-            for reporter in 0..<4 {
-                claimed.append(try #require(try await StoreConformanceTests.claim(store, worker: WorkerID("r\(reporter)"), lease: .seconds(600))))
-            }
-            let leases = claimed
-            let progress = Progress()
-            let reporters = try await withDeadline(.seconds(240)) {
-                try await withThrowingTaskGroup(of: Acknowledged?.self) { group in
-                    for (reporter, claimed) in leases.enumerated() {
-                        // Two reporters send small batches (one UNNEST statement), two large ones (COPY).
-                        let batchSize: Int64 = reporter < 2 ? 10 : 600
-                        group.addTask {
-                            var acknowledged = Acknowledged(run: claimed.run.id, batchSize: batchSize, starts: [])
-                            for batch in Int64(0)..<30 {
-                                let start = batch * batchSize
-                                let report = EvalReport(
-                                    run: claimed.run.id, worker: WorkerID("r\(reporter)"), token: claimed.lease.token,
-                                    points: StoreConformanceTests.points(start...(start + batchSize - 1)))
-                                var tries = 0
-                                while true {
-                                    do {
-                                        let ingest = try await store.reportEvals(report)
-                                        #expect(ingest.inserted + ingest.duplicates == Int(batchSize) * 2)
-                                        break
-                                    } catch let error as StoreError where error.code == .connection && tries < 5 {
-                                        // What a worker does when the store gave up: send the batch again.
-                                        tries += 1
-                                        try await Task.sleep(for: .milliseconds(500))
+        try await withDeadline(.seconds(300)) { [logger] in
+            try await SQLStore.with(StoreURL(parsing: cluster.url), logger: logger, operationDeadline: .seconds(5)) { store in
+                _ = try await store.migrate()
+                _ = try await store.createSweep(StoreConformanceTests.sweep("tcp", runs: 4))
+                var claimed: [(run: RunRecord, lease: Lease)] = []
+                for reporter in 0..<4 {
+                    claimed.append(try #require(try await StoreConformanceTests.claim(store, worker: WorkerID("r\(reporter)"), lease: .seconds(600))))
+                }
+                let leases = claimed
+                let progress = Progress()
+                let reporters = try await withDeadline(.seconds(240)) {
+                    try await withThrowingTaskGroup(of: Acknowledged?.self) { group in
+                        for (reporter, claimed) in leases.enumerated() {
+                            // Two reporters send small batches (one UNNEST statement), two large ones (COPY).
+                            let batchSize: Int64 = reporter < 2 ? 10 : 600
+                            group.addTask {
+                                var acknowledged = Acknowledged(run: claimed.run.id, batchSize: batchSize, starts: [])
+                                for batch in Int64(0)..<30 {
+                                    let start = batch * batchSize
+                                    let report = EvalReport(
+                                        run: claimed.run.id, worker: WorkerID("r\(reporter)"), token: claimed.lease.token,
+                                        points: StoreConformanceTests.points(start...(start + batchSize - 1)))
+                                    var tries = 0
+                                    while true {
+                                        do {
+                                            let ingest = try await store.reportEvals(report)
+                                            #expect(ingest.inserted + ingest.duplicates == Int(batchSize) * 2)
+                                            break
+                                        } catch let error as StoreError where error.code == .connection && tries < 5 {
+                                            // What a worker does when the store gave up: send the batch again.
+                                            tries += 1
+                                            try await Task.sleep(for: .milliseconds(500))
+                                        }
                                     }
+                                    acknowledged.starts.append(start)
+                                    progress.acknowledgedBatches.add(1, ordering: .relaxed)
+                                    try await Task.sleep(for: .milliseconds(30))
                                 }
-                                acknowledged.starts.append(start)
-                                progress.acknowledgedBatches.add(1, ordering: .relaxed)
-                                try await Task.sleep(for: .milliseconds(30))
+                                return acknowledged
                             }
-                            return acknowledged
                         }
-                    }
-                    group.addTask {
-                        while progress.acknowledgedBatches.load(ordering: .relaxed) < 20 { try await Task.sleep(for: .milliseconds(10)) }
-                        progress.restartedAfter.withLock { $0 = progress.acknowledgedBatches.load(ordering: .relaxed) }
-                        try cluster.restart()
-                        return nil
-                    }
-                    return try await group.reduce(into: [Acknowledged]()) { if let done = $1 { $0.append(done) } }
-                }
-            }
-            #expect(reporters.count == 4)
-            let restartPoint = try #require(progress.restartedAfter.withLock { $0 })
-            #expect(restartPoint < 4 * 30, "the restart happened while reports were streaming")
-            let stored = try await store.evals(in: SweepID("tcp"))
-            let keys = stored.map { "\($0.run.rawValue)/\($0.attempt)/\($0.step)/\($0.domain)" }
-            #expect(Set(keys).count == stored.count, "no eval row is stored twice")
-            let storedKeys = Set(keys)
-            var expected = 0
-            for reporter in reporters {
-                for start in reporter.starts {
-                    for step in start..<(start + reporter.batchSize) {
-                        for domain in ["web", "code"] where !storedKeys.contains("\(reporter.run.rawValue)/1/\(step)/\(domain)") {
-                            Issue.record("acknowledged eval \(reporter.run) step \(step) \(domain) is missing")
+                        group.addTask {
+                            while progress.acknowledgedBatches.load(ordering: .relaxed) < 20 { try await Task.sleep(for: .milliseconds(10)) }
+                            progress.restartedAfter.withLock { $0 = progress.acknowledgedBatches.load(ordering: .relaxed) }
+                            try cluster.restart()
+                            return nil
                         }
+                        return try await group.reduce(into: [Acknowledged]()) { if let done = $1 { $0.append(done) } }
                     }
-                    expected += Int(reporter.batchSize) * 2
                 }
+                #expect(reporters.count == 4)
+                let restartPoint = try #require(progress.restartedAfter.withLock { $0 })
+                #expect(restartPoint < 4 * 30, "the restart happened while reports were streaming")
+                let stored = try await store.evals(in: SweepID("tcp"))
+                let keys = stored.map { "\($0.run.rawValue)/\($0.attempt)/\($0.step)/\($0.domain)" }
+                #expect(Set(keys).count == stored.count, "no eval row is stored twice")
+                let storedKeys = Set(keys)
+                var expected = 0
+                for reporter in reporters {
+                    for start in reporter.starts {
+                        for step in start..<(start + reporter.batchSize) {
+                            for domain in ["web", "code"] where !storedKeys.contains("\(reporter.run.rawValue)/1/\(step)/\(domain)") {
+                                Issue.record("acknowledged eval \(reporter.run) step \(step) \(domain) is missing")
+                            }
+                        }
+                        expected += Int(reporter.batchSize) * 2
+                    }
+                }
+                #expect(stored.count == expected, "exactly the acknowledged batches are stored")
             }
-            #expect(stored.count == expected, "exactly the acknowledged batches are stored")
         }
     }
 }
