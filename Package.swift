@@ -131,17 +131,28 @@ let package = Package(
             name: "MixLabRunner",
             dependencies: ["MixLabCore", .product(name: "Logging", package: "swift-log")]
         ),
-        .target(name: "MixLabTestSupport", dependencies: ["MixLabStore"], path: "Tests/MixLabTestSupport"),
+        .target(name: "MixLabProcess"),
+        .target(
+            name: "MixLabDemo",
+            dependencies: [
+                "MixLabCore", "MixingLaws", "MixLabAnalysis", "MixLabPKI", "MixLabRPC", "MixLabTransport", "MixLabSweeps",
+                "MixLabCorpus", "MixLabProcess",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            ]
+        ),
+        .target(name: "MixLabTestSupport", dependencies: ["MixLabStore", "MixLabProcess"], path: "Tests/MixLabTestSupport"),
         .executableTarget(
             name: "mixlab",
             dependencies: [
                 "MixLabCore", "MixingLaws", "MixLabAnalysis", "MixLabStore", "MixLabRPC", "MixLabTransport", "MixLabPKI",
                 "MixLabCoordinator", "MixLabWorker", "MixLabSweeps", "MixLabRunner", "MixLabCorpus", "MixLabProxyLM",
-                "MixLabTrainerClient",
+                "MixLabTrainerClient", "MixLabDemo",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -190,6 +201,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: optimisedMath
+        ),
+        .testTarget(
+            name: "MixLabDemoTests",
+            dependencies: ["MixLabDemo", "MixLabTestSupport", "MixLabSweeps", "MixLabCorpus", "MixLabAnalysis", "MixingLaws", "MixLabCore", "mixlab"]
         ),
         .testTarget(name: "MixLabAnalysisTests", dependencies: ["MixLabAnalysis", "MixLabCore", "MixingLaws", "mixlab"]),
     ],

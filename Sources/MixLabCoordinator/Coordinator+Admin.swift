@@ -45,14 +45,7 @@ extension Coordinator {
 
     /// The last reported loss per domain of each run's current attempt.
     func finalLosses(in sweep: SweepID) async throws -> [RunID: [String: Double]] {
-        let runs = try await store.runs(in: sweep)
-        let attemptOf = Dictionary(uniqueKeysWithValues: runs.map { ($0.id, $0.attempt) })
-        var latest: [RunID: [String: (step: Int64, loss: Double)]] = [:]
-        for eval in try await store.evals(in: sweep) where attemptOf[eval.run] == eval.attempt {
-            if let seen = latest[eval.run]?[eval.domain], seen.step >= eval.step { continue }
-            latest[eval.run, default: [:]][eval.domain] = (eval.step, eval.loss)
-        }
-        return latest.mapValues { $0.mapValues(\.loss) }
+        SweepExport.finalLosses(runs: try await store.runs(in: sweep), evals: try await store.evals(in: sweep))
     }
 
     static func summary(of run: RunRecord, domains: [String], finalLosses: [String: Double]) -> Mixlab_V1_RunSummary {

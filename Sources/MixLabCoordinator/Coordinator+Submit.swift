@@ -97,5 +97,6 @@ extension SweepRuntime {
             seed: 0,
             laws: spec.laws,
             objective: targets.isEmpty ? Dictionary(uniqueKeysWithValues: record.evalDomains.map { ($0, 1.0) }) : targets)
+        if case .dcpt(let design) = spec.design { dcpt = (design.general, design.domain) }
     }
 }

@@ -20,6 +20,8 @@ struct SweepRuntime: Sendable {
     var laws: [String]
     /// Target eval domain → weight, for fits and the recommended mixture.
     var objective: [String: Double]
+    /// The general and the domain corpus of a `dcpt` design (nil for other designs).
+    var dcpt: (general: String, domain: String)? = nil
 
     /// Whether a failed attempt may be retried under this sweep's policy.
     func allowsRetry(cause: FailureCause, exitCode: Int32?, logTail: String) -> Bool {

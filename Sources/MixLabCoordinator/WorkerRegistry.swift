@@ -133,7 +133,7 @@ actor WorkerRegistry {
             let age = now - $0.lastHeartbeat
             return Snapshot(
                 worker: $0.worker,
-                secondsSinceHeartbeat: Double(age.components.seconds) + Double(age.components.attoseconds) * 1e-18,
+                secondsSinceHeartbeat: age.inSeconds,
                 running: $0.held.keys.sorted { $0.rawValue < $1.rawValue }, draining: $0.draining)
         }.sorted { $0.worker.rawValue < $1.worker.rawValue }
     }

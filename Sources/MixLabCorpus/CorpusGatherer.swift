@@ -107,7 +107,7 @@ public struct CorpusGatherer: Sendable {
             let reason = "\(options.python) not found (install it: apt-get install -y python3)"
             return try finish(
                 layout: layout, entries: [], components: [], skipped: runnable.map { Skipped(domain: $0, reason: reason) },
-                seconds: (clock.now - start).seconds, log: log)
+                seconds: (clock.now - start).inSeconds, log: log)
         }
 
         // Fetch the .debs the requested domains need; a domain whose package cannot be had is skipped.
@@ -161,7 +161,7 @@ public struct CorpusGatherer: Sendable {
         }
         return try finish(
             layout: layout, entries: entries, components: components, skipped: skipped,
-            seconds: (clock.now - start).seconds, log: log)
+            seconds: (clock.now - start).inSeconds, log: log)
     }
 
     private func finish(
@@ -306,9 +306,3 @@ public struct CorpusGatherer: Sendable {
     }
 }
 
-extension Duration {
-    fileprivate var seconds: Double {
-        let parts = components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
-    }
-}

@@ -1,3 +1,5 @@
+import MixLabCore
+
 /// Where a training run's reports go (the trainer-protocol socket, or JSON lines on stdout).
 public protocol ProxyLMReporter {
     mutating func eval(step: Int, tokens: Int, losses: [String: Double]) throws
@@ -116,6 +118,6 @@ public struct ProxyLMRun {
 
 extension Duration {
     var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) * 1e-18
+        inSeconds
     }
 }

@@ -35,6 +35,8 @@ public enum JSONValue: Sendable, Hashable {
         switch self {
         case .null: ""
         case .string(let text): text
+        // A list (a D-CPT budget's `eval_tokens`) becomes `a,b,c`, as docs/sweep-spec.md says.
+        case .array(let items): items.map(\.placeholderText).joined(separator: ",")
         default: rendered()
         }
     }

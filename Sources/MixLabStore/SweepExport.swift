@@ -16,12 +16,7 @@ public struct SweepExport: Sendable {
         guard let sweep = try await store.sweep(id) else { throw StoreError(.unknownSweep, "no sweep \(id) in this database; check the sweep id and --database") }
         let runs = try await store.runs(in: id)
         let evals = try await store.evals(in: id)
-        var final: [RunID: [String: (step: Int64, loss: Double)]] = [:]
-        let attemptOf = Dictionary(uniqueKeysWithValues: runs.map { ($0.id, $0.attempt) })
-        for eval in evals where attemptOf[eval.run] == eval.attempt {
-            if let seen = final[eval.run]?[eval.domain], seen.step >= eval.step { continue }
-            final[eval.run, default: [:]][eval.domain] = (eval.step, eval.loss)
-        }
+        let final = finalLosses(runs: runs, evals: evals)
         var ratioRows: [[String]] = []
         var metricRows: [[String]] = []
         var skipped: [RunID] = []
@@ -31,7 +26,7 @@ public struct SweepExport: Sendable {
                 continue
             }
             ratioRows.append([run.id.rawValue] + run.shares.map { "\($0)" })
-            metricRows.append([run.id.rawValue] + sweep.evalDomains.map { "\(losses[$0]!.loss)" })
+            metricRows.append([run.id.rawValue] + sweep.evalDomains.map { "\(losses[$0]!)" })
         }
         return SweepExport(
             ratios: CSVTable(source: "ratios.csv", header: ["run"] + sweep.domains, rows: ratioRows),
@@ -40,5 +35,17 @@ public struct SweepExport: Sendable {
                 source: "evals.csv", header: ["run", "attempt", "step", "tokens", "domain", "loss"],
                 rows: evals.map { [$0.run.rawValue, "\($0.attempt)", "\($0.step)", "\($0.tokens)", $0.domain, "\($0.loss)"] }),
             skippedRuns: skipped)
+    }
+
+    /// Each run's final loss per eval domain: the eval at the highest step of the run's current
+    /// attempt (an earlier attempt's evals describe a model that no longer exists).
+    public static func finalLosses(runs: [RunRecord], evals: [EvalRecord]) -> [RunID: [String: Double]] {
+        let attemptOf = Dictionary(uniqueKeysWithValues: runs.map { ($0.id, $0.attempt) })
+        var latest: [RunID: [String: (step: Int64, loss: Double)]] = [:]
+        for eval in evals where attemptOf[eval.run] == eval.attempt {
+            if let seen = latest[eval.run]?[eval.domain], seen.step >= eval.step { continue }
+            latest[eval.run, default: [:]][eval.domain] = (eval.step, eval.loss)
+        }
+        return latest.mapValues { $0.mapValues(\.loss) }
     }
 }

@@ -62,7 +62,10 @@ public final class WorkerAgent: Service {
                     "coordinator session ended",
                     metadata: ["mixlab.coordinator": "\(configuration.coordinatorHost):\(configuration.coordinatorPort)", "mixlab.error": "\(Self.explain(error))"])
             }
+            // Also when the session failed before the coordinator answered anything: a mixture
+            // request written into it is asked again on the next session.
             await state.detach()
+            await mixtureReplies.abandonAll()
             if await state.draining, await state.running.isEmpty { break }
             if ContinuousClock.now - started > .seconds(30) { delay = configuration.reconnectInitial }
             let jitter = 1 + Double.random(in: -configuration.reconnectJitter...configuration.reconnectJitter)
@@ -296,19 +299,30 @@ public final class WorkerAgent: Service {
         }
     }
 
+    /// Asks the coordinator which segment comes next. When the session drops before the answer
+    /// (a coordinator restart, a network cut) the same request is sent again on the next session,
+    /// so an online run waits for its coordinator instead of stopping early; the coordinator
+    /// answers a repeated request from its stored decision. The trainer is stopped only when the
+    /// coordinator says so or takes the run back.
     private func requestMixture(run: RunID, token: Int64, step: Int64) async -> TrainerReply {
-        let (seq, replies) = await mixtureReplies.open()
-        await state.sendUnreliable(
-            .with { $0.mixtureRequest = .with { $0.seq = seq; $0.runID = run.rawValue; $0.token = token; $0.step = step } })
-        var answer: Mixlab_V1_MixtureReply?
-        for await reply in replies {
-            answer = reply
-            break
+        while !Task.isCancelled, await state.holds(run) {
+            let (seq, replies) = await mixtureReplies.open()
+            let sent = await state.sendUnreliable(
+                .with { $0.mixtureRequest = .with { $0.seq = seq; $0.runID = run.rawValue; $0.token = token; $0.step = step } })
+            var answer: Mixlab_V1_MixtureReply?
+            if sent {
+                for await reply in replies {
+                    answer = reply
+                    break
+                }
+            }
+            await mixtureReplies.forget(seq)
+            if let answer {
+                return answer.stop ? .stop : .mixture(weights: answer.weights, steps: answer.steps)
+            }
+            try? await Task.sleep(for: .milliseconds(250))
         }
-        await mixtureReplies.forget(seq)
-        // No answer (the session ended, or the attempt is over): stop rather than guess.
-        guard let answer, !answer.stop else { return .stop }
-        return .mixture(weights: answer.weights, steps: answer.steps)
+        return .stop
     }
 
     // MARK: Drain

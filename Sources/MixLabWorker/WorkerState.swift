@@ -71,8 +71,17 @@ actor WorkerState {
     var pendingReports: Int { outbox.pending.count }
     var droppedReports: Int { outbox.dropped }
 
-    /// Sends a message that needs no acknowledgement (heartbeats, log chunks, mixture requests).
-    func sendUnreliable(_ message: Mixlab_V1_WorkerMessage) { send(message) }
+    /// Sends a message that needs no acknowledgement (heartbeats, log chunks, mixture requests);
+    /// false when no session is attached (the message is dropped).
+    @discardableResult
+    func sendUnreliable(_ message: Mixlab_V1_WorkerMessage) -> Bool {
+        guard session != nil else { return false }
+        send(message)
+        return true
+    }
+
+    /// Whether `run` still runs here for the coordinator (not finished, not taken back).
+    func holds(_ run: RunID) -> Bool { running[run].map { !$0.revoked } ?? false }
 
     // MARK: Attempts
 

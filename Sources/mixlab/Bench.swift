@@ -103,7 +103,7 @@ extension MixLab {
             let start = ContinuousClock.now
             try psql(["-c", "\\copy \(table) (run_id, attempt, step, tokens, domain, loss) FROM '\(file)' CSV"])
             let elapsed = ContinuousClock.now - start
-            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            return elapsed.inSeconds
         }
 
         /// The reference claim: `pgbench` with `claimers` clients, each transaction one `UPDATE …

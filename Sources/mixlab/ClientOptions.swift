@@ -62,11 +62,8 @@ struct ClientOptions: ParsableArguments {
     /// Runs `body` with an admin client; RPC failures become one-line errors with the right exit code.
     func withAdmin<T: Sendable>(_ body: (Mixlab_V1_Admin.Client<HTTP2ClientTransport.Posix>) async throws -> T) async throws -> T {
         let resolved = try await resolve()
-        let transport = try MixLabTLS.clientTransport(host: resolved.host, port: resolved.port, materials: resolved.materials)
         do {
-            return try await withGRPCClient(transport: transport) { client in
-                try await body(Mixlab_V1_Admin.Client(wrapping: client))
-            }
+            return try await MixLabTLS.withAdminClient(host: resolved.host, port: resolved.port, materials: resolved.materials, body)
         } catch let error as RPCError {
             throw RemoteError(error, address: "\(resolved.host):\(resolved.port)")
         }

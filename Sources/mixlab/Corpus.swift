@@ -40,7 +40,7 @@ extension MixLab {
             let manifest = try await corpus.write(to: layout, domains: chosen, bytesPerDomain: bytesPerDomain)
             let elapsed = clock.now - started
             print(CorpusTable.render(manifest))
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.inSeconds
             let megabytes = Double(manifest.domains.reduce(0) { $0 + $1.trainBytes + $1.validBytes }) / 1e6
             print("wrote \(layout.directory.path) in \(format(seconds)) s (\(format(megabytes / max(seconds, 1e-9))) MB/s)")
         }

@@ -12,7 +12,7 @@ struct MixLab: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             SweepCommand.self, Runs.self, Workers.self, Export.self, Fit.self, MixtureCommand.self, CoordinatorCommand.self,
-            WorkerCommand.self, Certs.self, Database.self, Bench.self, CorpusCommand.self, Proxy.self,
+            WorkerCommand.self, Certs.self, Database.self, Bench.self, CorpusCommand.self, Proxy.self, Demo.self,
         ])
 
     /// Every failure caused by input (a bad flag, file, column or value) prints one line and exits

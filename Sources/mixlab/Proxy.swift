@@ -255,7 +255,7 @@ struct ProxyJSONReporter: ProxyLMReporter {
     func emit(_ object: [String: Any]) {
         var line = object
         let elapsed = ContinuousClock.now - started
-        line["elapsed_s"] = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        line["elapsed_s"] = elapsed.inSeconds
         guard let data = try? JSONSerialization.data(withJSONObject: line, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
         FileHandle.standardOutput.write(data + Data("\n".utf8))
     }

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
 import GRPCCore
+import MixLabAnalysis
 import MixLabCore
 import MixLabRPC
+import MixingLaws
 
 /// Prints a JSON value with sorted keys.
 func printJSON(_ value: Any) {
@@ -222,14 +224,45 @@ extension MixLab {
 
     struct SweepMixture: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "mixture", abstract: "Print the recommended mixture of a completed sweep.")
+            commandName: "mixture", abstract: "Print the recommended mixture of a completed sweep.",
+            discussion: """
+                A D-CPT sweep answers one of the three usages of its fitted laws instead: --usage tradeoff \
+                --tolerance 0.03 (smallest domain loss with the general loss at most 3% worse), --usage \
+                limited-data --domain-tokens N (only N domain tokens exist), --usage compute --flops C (the best \
+                model size, tokens and share for C FLOPs).
+                """)
         @Argument(help: "The sweep id.") var sweep: String
-        @Option(help: "Law whose recommendation to print (default: the sweep's first).") var law: String?
+        @Option(help: "Law whose recommendation to print (default: the sweep's first; dcpt for --usage).") var law: String?
         @Option(help: "Output: yaml, json, csv.") var format: String = "yaml"
+        @Option(help: "D-CPT usage: tradeoff, limited-data or compute.") var usage: String?
+        @Option(help: "tradeoff: largest relative rise of the general loss allowed.") var tolerance: Double?
+        @Option(help: "tradeoff: the general loss to compare with (default: the general law with no domain data).")
+        var referenceGeneralLoss: Double?
+        @Option(help: "limited-data: domain tokens available.") var domainTokens: Double?
+        @Option(help: "limited-data: times the domain tokens may be repeated.") var epochs: Double = 1
+        @Option(help: "compute: FLOPs of the full run (≈ 6·N·D).") var flops: Double?
+        @Option(name: .customLong("n"), help: "Model size N of the full run (default: the largest in the sweep).") var modelSize: Double?
+        @Option(name: .customLong("d"), help: "Tokens D of the full run (default: the largest in the sweep).") var tokens: Double?
+        @Flag(help: "Search shares outside the range the sweep trained (the law extrapolates).") var allowExtrapolation = false
         @OptionGroup var client: ClientOptions
+
         func run() async throws {
             guard ["yaml", "json", "csv"].contains(format) else {
                 throw MixLabInputError(field: "--format \(format)", problem: "is not an output format", fix: "use yaml, json or csv")
+            }
+            if let usage {
+                let request = try dcptUsage(usage)
+                let reports = try await client.withAdmin { try await $0.getFits(.with { $0.sweepID = sweep }).fitReportsJson }
+                let parsed = reports.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+                let answer: ReportValue
+                do {
+                    answer = try DCPTSweepAnalysis.answer(
+                        fitReports: parsed, law: law ?? "dcpt", usage: request, N: modelSize, D: tokens, allowExtrapolation: allowExtrapolation)
+                } catch let error as LawFitError {
+                    throw MixLabInputError(field: "--usage \(usage)", problem: error.message, fix: "check the sweep id and that it is a completed D-CPT sweep")
+                }
+                print(format == "json" ? answer.json() : answer.yaml())
+                return
             }
             let response = try await client.withAdmin { admin in
                 try await admin.getMixture(.with { $0.sweepID = sweep; $0.law = law ?? "" })
@@ -245,6 +278,34 @@ extension MixLab {
                 print("predicted_loss: \(response.predictedLoss)")
                 print("mixture:")
                 for (domain, share) in shares { print("  \(domain): \(share)") }
+            }
+        }
+
+        func dcptUsage(_ name: String) throws -> DCPTSweepAnalysis.Usage {
+            switch name {
+            case "tradeoff":
+                guard let tolerance, tolerance.isFinite, tolerance >= 0 else {
+                    throw MixLabInputError(field: "--tolerance", problem: "is missing or negative", fix: "give the allowed relative rise, e.g. --tolerance 0.03")
+                }
+                if let referenceGeneralLoss, !(referenceGeneralLoss > 0) {
+                    throw MixLabInputError(field: "--reference-general-loss", problem: "is not positive", fix: "give a loss such as 2.1")
+                }
+                return .tradeOff(tolerance: tolerance, referenceGeneralLoss: referenceGeneralLoss)
+            case "limited-data":
+                guard let domainTokens, domainTokens > 0, domainTokens.isFinite else {
+                    throw MixLabInputError(field: "--domain-tokens", problem: "is missing or not positive", fix: "give the domain tokens available, e.g. --domain-tokens 5e9")
+                }
+                guard epochs > 0, epochs.isFinite else {
+                    throw MixLabInputError(field: "--epochs \(epochs)", problem: "is not positive", fix: "use e.g. --epochs 1")
+                }
+                return .limitedData(domainTokens: domainTokens, epochs: epochs)
+            case "compute":
+                guard let flops, flops > 0, flops.isFinite else {
+                    throw MixLabInputError(field: "--flops", problem: "is missing or not positive", fix: "give the compute budget, e.g. --flops 1e21")
+                }
+                return .compute(flops: flops)
+            default:
+                throw MixLabInputError(field: "--usage \(name)", problem: "is not a D-CPT usage", fix: "use tradeoff, limited-data or compute")
             }
         }
     }

@@ -71,6 +71,62 @@ import Testing
         #expect(Set(evals.map { "\($0.run)|\($0.attempt)|\($0.step)|\($0.domain)" }).count == evals.count)
     }
 
+    /// An online trainer whose `next` is pending while the coordinator is down keeps waiting and is
+    /// answered by the restarted coordinator: the run is neither stopped early nor restarted.
+    @Test func pendingNextSurvivesACoordinatorRestart() async throws {
+        let cluster = try LoopbackCluster(leaseSeconds: 8, workerNames: ["worker-1"])
+        let gate = cluster.directory + "/gate"
+        try cluster.write(
+            "trainer.py",
+            """
+            import json, os, sys, time
+            import mixlab_trainer
+            gate = sys.argv[1]
+            replies = []
+            with mixlab_trainer.connect() as trainer:
+                for round in range(3):
+                    if round == 1:
+                        open(os.path.join(gate, "asked-once"), "w").close()
+                        while not os.path.exists(os.path.join(gate, "go")):
+                            time.sleep(0.05)
+                    reply = trainer.next(round * 10)
+                    replies.append("stop" if reply is None else "mixture")
+                    trainer.eval((round + 1) * 10, (round + 1) * 100, {"a": 1.0, "b": 1.0, "c": 1.0})
+                print("replies:", " ".join(replies), flush=True)
+                trainer.done()
+            """)
+        try FileManager.default.createDirectory(atPath: gate, withIntermediateDirectories: true)
+        try await cluster.startCoordinator()
+        try cluster.startWorker("worker-1", cpuSlots: 1)
+        var spec = sweepSpec(name: "online-restart", runs: 1, cluster: cluster)
+        spec = spec.replacingOccurrences(of: "\"--run\", \"{run_id}\"", with: "\"\(gate)\"")
+        let id = try #require(try await cluster.cliJSON(["sweep", "submit", try cluster.write("sweep.yaml", spec)])["id"] as? String)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !FileManager.default.fileExists(atPath: gate + "/asked-once"), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await cluster.killCoordinator()
+        // The second `next` is asked while no coordinator runs.
+        _ = FileManager.default.createFile(atPath: gate + "/go", contents: nil)
+        // Long enough for the worker to try (and fail) to reconnect with the request pending.
+        try await Task.sleep(for: .seconds(3))
+        try await cluster.startCoordinator()
+
+        let status: [String: Any]
+        do {
+            status = try await cluster.waitForSweep(id, timeout: .seconds(60))
+        } catch {
+            Issue.record("\(error)\n\(cluster.diagnostics)")
+            return
+        }
+        #expect((status["counts"] as? [String: Int])?["succeeded"] == 1, "\(status)\n\(cluster.diagnostics)")
+        let run = try await cluster.cliJSON(["runs", "show", "\(id)/0"])
+        let attempts = try #require(run["attempts"] as? [[String: Any]])
+        #expect(attempts.count == 1, "the online run was not restarted: \(attempts)")
+        let log = try await cluster.cli(["runs", "logs", "\(id)/0"])
+        #expect(log.output.contains("replies: mixture mixture mixture"), "every next was answered, none with stop: \(log.output)\n\(cluster.diagnostics)")
+    }
+
     @Test func cancelKillsTheWholeProcessGroup() async throws {
         let cluster = try LoopbackCluster(leaseSeconds: 4, workerNames: ["worker-1"])
         try cluster.write("trainer.py", scriptedTrainer)

@@ -24,6 +24,14 @@ struct TrainerCommandTests {
         #expect(invocation.shellText().contains(#"MIXLAB_MIXTURE='{"a":0.3,"b":0.7}'"#))
     }
 
+    @Test func listPlaceholderBecomesCommaSeparated() throws {
+        var spec = spec
+        spec.budget["eval_tokens"] = .array([.integer(250_000), .integer(500_000), .integer(1_000_000)])
+        spec.command = ["mixlab", "proxy", "train", "--eval-tokens", "{eval_tokens}"]
+        let invocation = try TrainerCommand.render(spec, controlPath: "/c.sock")
+        #expect(invocation.arguments.last == "250000,500000,1000000")
+    }
+
     @Test func fullEnvironmentInheritsButDropsTheWorkersOwnMixLabVariables() throws {
         let invocation = try TrainerCommand.render(spec, controlPath: "/c.sock")
         let full = invocation.fullEnvironment(inheriting: [

@@ -2,9 +2,16 @@ import Foundation
 import Glibc
 import Synchronization
 
-/// A real subprocess for integration tests (daemons, CLI calls), started with posix_spawn, its
-/// stdout and stderr appended to a log file, and reaped with non-blocking `waitpid` polls so a
-/// test never parks a Swift concurrency thread.
+/// A failure to start, or to hear from, a child process; the text names the command and shows the
+/// end of its output.
+public struct ChildProcessError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A daemon or tool started as a real subprocess (by `mixlab demo` and the integration tests):
+/// spawned with posix_spawn, its stdout and stderr appended to a log file, and reaped with
+/// non-blocking `waitpid` polls so a caller never parks a Swift concurrency thread.
 public final class ChildProcess: Sendable {
     public let pid: pid_t
     public let logPath: String
@@ -12,7 +19,7 @@ public final class ChildProcess: Sendable {
     private let exitStatus = Mutex<Int32?>(nil)
 
     /// Starts `executable` with `arguments`; `environment` is added to (and overrides) this process's.
-    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], logPath: String) throws {
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], logPath: String) throws(ChildProcessError) {
         self.logPath = logPath
         self.arguments = [executable] + arguments
         var env = ProcessInfo.processInfo.environment
@@ -30,7 +37,7 @@ public final class ChildProcess: Sendable {
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, executable, &actions, nil, &cArguments, &cEnvironment)
         guard spawned == 0 else {
-            throw PostgresTestCluster.ClusterError("cannot start \(executable): \(String(cString: strerror(spawned)))")
+            throw ChildProcessError("cannot start \(executable): \(String(cString: strerror(spawned)))")
         }
         self.pid = pid
     }
@@ -59,11 +66,22 @@ public final class ChildProcess: Sendable {
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw PostgresTestCluster.ClusterError("\(arguments.joined(separator: " ")) did not exit within \(timeout); output:\n\(output.suffix(3000))")
+        throw ChildProcessError("\(arguments.joined(separator: " ")) did not exit within \(timeout); output:\n\(output.suffix(3000))")
     }
 
+    /// Sends `signal` unless the process has already exited.
     public func signal(_ signal: Int32) {
         if poll() == nil { kill(pid, signal) }
+    }
+
+    /// Asks the process to stop (SIGTERM) and waits up to `grace` for it; kills it (SIGKILL) after
+    /// that. Returns the exit code and whether it stopped by itself.
+    @discardableResult
+    public func terminate(grace: Duration = .seconds(20)) async -> (status: Int32, graceful: Bool) {
+        signal(SIGTERM)
+        if let status = try? await wait(timeout: grace) { return (status, true) }
+        signal(SIGKILL)
+        return ((try? await wait(timeout: .seconds(10))) ?? 128 + SIGKILL, false)
     }
 
     /// Waits until the output contains `text`; fails with the output if the process exits or time runs out.
@@ -73,11 +91,11 @@ public final class ChildProcess: Sendable {
             let current = output
             if current.contains(text) { return current }
             if poll() != nil {
-                throw PostgresTestCluster.ClusterError("\(arguments.joined(separator: " ")) exited before printing \"\(text)\":\n\(current.suffix(3000))")
+                throw ChildProcessError("\(arguments.joined(separator: " ")) exited before printing \"\(text)\":\n\(current.suffix(3000))")
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw PostgresTestCluster.ClusterError("\(arguments.joined(separator: " ")) did not print \"\(text)\" within \(timeout):\n\(output.suffix(3000))")
+        throw ChildProcessError("\(arguments.joined(separator: " ")) did not print \"\(text)\" within \(timeout):\n\(output.suffix(3000))")
     }
 
     deinit {
