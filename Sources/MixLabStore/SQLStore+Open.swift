@@ -154,8 +154,7 @@ extension SQLStore {
     /// The server-side bound on a session idle inside a transaction: twice the operation deadline
     /// (at least one second), well above any pause of a live attempt between its statements.
     static func idleInTransactionTimeoutMilliseconds(_ operationDeadline: Duration) -> Int64 {
-        let doubled = operationDeadline * 2
-        return max(1_000, doubled.components.seconds * 1_000 + doubled.components.attoseconds / 1_000_000_000_000_000)
+        max(1_000, Int64((operationDeadline * 2).inSeconds * 1_000))
     }
 
     /// Closes an SQLite store (PostgreSQL stores close when their scope ends).
