@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+import MixLabCore
 import PostgresNIO
 
 /// Where the store lives: `sqlite:PATH`, `sqlite:///absolute/path.db` (or a bare file path), or
@@ -92,8 +93,15 @@ extension SQLStore {
 
     /// Runs `body` with a store on `url` (either backend); for PostgreSQL the connection pool runs
     /// for exactly that long.
+    /// `operationDeadline` bounds how long one attempt of a PostgreSQL statement or transaction
+    /// waits for the server (for a connection, or for one statement's answer): when it passes, the
+    /// connection is dropped and the operation is handled as after a lost connection (retried, or
+    /// checked for whether it committed). The server also ends any session left idle inside a
+    /// transaction for twice that long, so an attempt the client gave up on cannot keep holding row
+    /// locks. SQLite ignores it.
     public static func with<T: Sendable>(
-        _ url: StoreURL, logger: Logger = Logger(label: "mixlab.store"), _ body: @Sendable (SQLStore) async throws -> T
+        _ url: StoreURL, logger: Logger = Logger(label: "mixlab.store"), operationDeadline: Duration = .seconds(30),
+        _ body: @Sendable (SQLStore) async throws -> T
     ) async throws -> T {
         switch url.location {
         case .sqlite(let path):
@@ -107,15 +115,16 @@ extension SQLStore {
                 throw error
             }
         case .postgresTCP, .postgresSocket:
-            return try await withPostgres(url, logger: logger, body)
+            return try await withPostgres(url, logger: logger, operationDeadline: operationDeadline, body)
         }
     }
 
     /// Runs `body` with a PostgreSQL store; the pool's `run()` is a child task that ends with it.
     public static func withPostgres<T: Sendable>(
-        _ url: StoreURL, logger: Logger = Logger(label: "mixlab.store"), _ body: @Sendable (SQLStore) async throws -> T
+        _ url: StoreURL, logger: Logger = Logger(label: "mixlab.store"), operationDeadline: Duration = .seconds(30),
+        _ body: @Sendable (SQLStore) async throws -> T
     ) async throws -> T {
-        let configuration: PostgresClient.Configuration
+        var configuration: PostgresClient.Configuration
         switch url.location {
         case .postgresTCP(let host, let port):
             configuration = .init(
@@ -125,8 +134,13 @@ extension SQLStore {
         case .sqlite:
             throw StoreError(.invalidURL, "\(url) is not a PostgreSQL URL")
         }
+        guard operationDeadline > .zero else {
+            throw MixLabInputError(field: "operationDeadline", problem: "\(operationDeadline) is not positive", fix: "give a deadline such as 30 seconds")
+        }
+        configuration.options.additionalStartupParameters.append(
+            ("idle_in_transaction_session_timeout", "\(Self.idleInTransactionTimeoutMilliseconds(operationDeadline))"))
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let store = SQLStore(backend: PostgresBackend(client: client, location: url.description, logger: logger), logger: logger)
+        let store = SQLStore(backend: PostgresBackend(client: client, location: url.description, operationDeadline: operationDeadline, logger: logger), logger: logger)
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
                 await client.run()
@@ -135,6 +149,12 @@ extension SQLStore {
             defer { group.cancelAll() }
             return try await body(store)
         }
+    }
+
+    /// The server-side bound on a session idle inside a transaction: twice the operation deadline
+    /// (at least one second), well above any pause of a live attempt between its statements.
+    static func idleInTransactionTimeoutMilliseconds(_ operationDeadline: Duration) -> Int64 {
+        max(1_000, Int64((operationDeadline * 2).inSeconds * 1_000))
     }
 
     /// Closes an SQLite store (PostgreSQL stores close when their scope ends).

@@ -15,7 +15,7 @@ extension MixLab {
             commandName: "coordinator",
             abstract: "Run the coordinator daemon: schedules proxy runs onto workers over mutual TLS and records results.")
 
-        @Option(help: "YAML file with any of: listen, database, ca, cert, key, lease_seconds, heartbeat_seconds, quarantine_after (flags override it).")
+        @Option(help: "YAML file with any of: listen, database, ca, cert, key, lease_seconds, heartbeat_seconds, quarantine_after, store_deadline_seconds (flags override it).")
         var config: String?
         @Option(help: "Address to listen on, HOST:PORT (port 0 picks one and prints it; default 0.0.0.0:7443).") var listen: String?
         @Option(help: "sqlite:PATH (default sqlite:mixlab.db) or postgres://user[:password]@host[:port]/db (env MIXLAB_DATABASE).")
@@ -26,6 +26,8 @@ extension MixLab {
         @Option(help: "Seconds a lease lasts without a heartbeat (default 30).") var leaseSeconds: Double?
         @Option(help: "Seconds between worker heartbeats (default 5).") var heartbeatSeconds: Double?
         @Option(help: "Quarantine a worker after this many failed attempts in a row (default 5).") var quarantineAfter: Int?
+        @Option(help: "Seconds a PostgreSQL statement may wait for the server before its connection is dropped and it is retried (default 30).")
+        var storeDeadlineSeconds: Double?
 
         func run() async throws {
             let file = try DaemonConfigFile(path: config)
@@ -34,6 +36,7 @@ extension MixLab {
             let leaseSeconds = try self.leaseSeconds ?? file.number("lease_seconds") ?? 30
             let heartbeatSeconds = try self.heartbeatSeconds ?? file.number("heartbeat_seconds") ?? 5
             let quarantineAfter = try self.quarantineAfter ?? file.number("quarantine_after").map { Int($0) } ?? 5
+            let storeDeadlineSeconds = try self.storeDeadlineSeconds ?? file.number("store_deadline_seconds") ?? 30
             var paths: [String] = []
             for name in ["ca", "cert", "key"] {
                 let flag = name == "ca" ? ca : name == "cert" ? cert : key
@@ -52,6 +55,11 @@ extension MixLab {
             guard quarantineAfter >= 1 else {
                 throw MixLabInputError(field: "--quarantine-after", problem: "must be at least 1", fix: "pass e.g. --quarantine-after 5")
             }
+            guard storeDeadlineSeconds.isFinite, storeDeadlineSeconds >= 1 else {
+                throw MixLabInputError(
+                    field: "--store-deadline-seconds \(storeDeadlineSeconds)", problem: "must be at least 1 second",
+                    fix: "pass e.g. --store-deadline-seconds 30 (or `store_deadline_seconds: 30` in the --config file)")
+            }
             let databaseText = database ?? "sqlite:mixlab.db"
             let url = try storeURL(databaseText)
             let materials = try await TLSMaterials.load(
@@ -64,7 +72,8 @@ extension MixLab {
             configuration.expiryInterval = .milliseconds(Int64(max(0.2, min(2, leaseSeconds / 5)) * 1000))
             configuration.quarantineAfter = quarantineAfter
             let daemonLogger = logger, daemonConfiguration = configuration
-            try await SQLStore.with(url, logger: daemonLogger) { store in
+            let storeDeadline = Duration.milliseconds(Int64(storeDeadlineSeconds * 1000))
+            try await SQLStore.with(url, logger: daemonLogger, operationDeadline: storeDeadline) { store in
                 let logger = daemonLogger, configuration = daemonConfiguration
                 let applied = try await store.migrate()
                 if !applied.isEmpty { logger.info("migrated the store", metadata: ["mixlab.versions": "\(applied)"]) }
@@ -138,6 +147,7 @@ extension MixLab {
 struct DaemonConfigFile {
     static let keys: Set<String> = [
         "listen", "database", "ca", "cert", "key", "lease_seconds", "heartbeat_seconds", "quarantine_after",
+        "store_deadline_seconds",
     ]
     let path: String
     let values: [String: Any]

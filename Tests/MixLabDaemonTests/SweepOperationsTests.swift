@@ -104,6 +104,7 @@ import Testing
             cert: \(cluster.certs)/coordinator.pem
             key: \(cluster.certs)/coordinator.key
             lease_seconds: 12
+            store_deadline_seconds: 20
             listen: 127.0.0.1:1
             """)
         let process = try ChildProcess(
@@ -119,6 +120,18 @@ import Testing
             LoopbackCluster.executable, ["coordinator", "--config", bad], logPath: cluster.directory + "/bad.log")
         #expect(try await refused.wait() == 2)
         #expect(refused.output.contains("lease_second") && refused.output.contains("lease_seconds"), "\(refused.output)")
+
+        for (value, source) in [("0.5", "flag"), ("abc", "file")] {
+            var arguments = ["coordinator", "--config", config]
+            if source == "flag" {
+                arguments += ["--store-deadline-seconds", value]
+            } else {
+                arguments = ["coordinator", "--config", try cluster.write("deadline.yaml", "store_deadline_seconds: \(value)\n")]
+            }
+            let tooShort = try ChildProcess(LoopbackCluster.executable, arguments, logPath: cluster.directory + "/deadline-\(source).log")
+            #expect(try await tooShort.wait() == 2)
+            #expect(tooShort.output.contains(source == "flag" ? "--store-deadline-seconds 0.5" : "store_deadline_seconds"), "\(tooShort.output)")
+        }
     }
 }
 

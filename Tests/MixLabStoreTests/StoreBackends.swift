@@ -10,8 +10,13 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
     var testDescription: String { rawValue }
 
-    /// Runs `body` with a fresh, migrated store of this backend.
-    func withFreshStore<T: Sendable>(_ body: @Sendable (SQLStore) async throws -> T) async throws -> T {
+    /// Runs `body` with a fresh, migrated store of this backend; a test that hangs fails after
+    /// five minutes instead of stalling the run.
+    func withFreshStore<T: Sendable>(_ body: @escaping @Sendable (SQLStore) async throws -> T) async throws -> T {
+        try await withDeadline(.seconds(300)) { try await self.open(body) }
+    }
+
+    private func open<T: Sendable>(_ body: @Sendable (SQLStore) async throws -> T) async throws -> T {
         var logger = Logger(label: "mixlab.store.test")
         logger.logLevel = .warning
         switch self {

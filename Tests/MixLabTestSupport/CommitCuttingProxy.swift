@@ -19,6 +19,7 @@ public final class CommitCuttingProxy: Sendable {
 
     private struct State {
         var armed: [UInt8]?
+        var stall = false
         var cuts = 0
         var stopped = false
     }
@@ -56,8 +57,14 @@ public final class CommitCuttingProxy: Sendable {
     }
 
     /// Makes the proxy lose the answer to the next message containing `marker` (by default the
-    /// next COMMIT).
-    public func armCutAfterNextCommit(marker: String = "COMMIT") { state.withLock { $0.armed = Array(marker.utf8) } }
+    /// next COMMIT). With `stall` the connection is then kept open and silent instead of closed,
+    /// until the client closes it.
+    public func armCutAfterNextCommit(marker: String = "COMMIT", stall: Bool = false) {
+        state.withLock {
+            $0.armed = Array(marker.utf8)
+            $0.stall = stall
+        }
+    }
 
     /// How many COMMIT answers the proxy has thrown away.
     public var cuts: Int { state.withLock { $0.cuts } }
@@ -88,12 +95,12 @@ public final class CommitCuttingProxy: Sendable {
     }
 
     /// Disarms and counts a cut when the proxy is armed and `chunk` carries the marker.
-    private func takeArm(ifMarkerIn chunk: [UInt8]) -> Bool {
+    private func takeArm(ifMarkerIn chunk: [UInt8]) -> (cut: Bool, stall: Bool) {
         state.withLock { state in
-            guard let marker = state.armed, Self.contains(chunk, marker) else { return false }
+            guard let marker = state.armed, Self.contains(chunk, marker) else { return (false, false) }
             state.armed = nil
             state.cuts += 1
-            return true
+            return (true, state.stall)
         }
     }
 
@@ -105,10 +112,10 @@ public final class CommitCuttingProxy: Sendable {
             let count = buffer.withUnsafeMutableBytes { recv(source, $0.baseAddress, $0.count, 0) }
             if count <= 0 { return }
             let chunk = Array(buffer[0..<count])
-            let cut = takeArm(ifMarkerIn: chunk)
+            let (cut, stall) = takeArm(ifMarkerIn: chunk)
             if cut { link.muted.store(true, ordering: .sequentiallyConsistent) }
             guard Self.sendAll(chunk, to: destination) else { return }
-            if cut {
+            if cut, !stall {
                 usleep(500_000)
                 return
             }

@@ -113,7 +113,7 @@ protocol SQLBackend: SQLExecutor {
     func execute(_ sql: String, _ binds: [SQLValue], ifCommitUnknown: CommitUncertainty<[SQLRow]>) async throws -> [SQLRow]
     /// Runs `body` in one transaction; it commits when `body` returns and rolls back when it throws.
     func transaction<T: Sendable>(
-        ifCommitUnknown: CommitUncertainty<T>, _ body: @Sendable (any SQLExecutor) async throws -> T
+        ifCommitUnknown: CommitUncertainty<T>, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T
     ) async throws -> T
 }
 
@@ -124,7 +124,7 @@ extension SQLBackend {
     }
 
     /// Runs an idempotent transaction.
-    func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         try await transaction(ifCommitUnknown: .rerun, body)
     }
 }

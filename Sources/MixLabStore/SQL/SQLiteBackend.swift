@@ -36,7 +36,7 @@ final class SQLiteBackend: SQLBackend {
     }
 
     func transaction<T: Sendable>(
-        ifCommitUnknown: CommitUncertainty<T>, _ body: @Sendable (any SQLExecutor) async throws -> T
+        ifCommitUnknown: CommitUncertainty<T>, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T
     ) async throws -> T {
         try await lock.withLock {
             _ = try await self.run("BEGIN IMMEDIATE", [])
