@@ -42,6 +42,7 @@ extension SQLStore {
     ///
     /// - Throws: ``StoreError`` `.staleLease` for an old token, `.unknownRun` for an unknown run.
     public func recordOnlineDecision(_ record: OnlineDecisionRecord, token: Int64) async throws {
+        let now = self.now
         let rows = try await backend.transaction(ifCommitUnknown: .fail) { db in
             try await db.execute(
                 """

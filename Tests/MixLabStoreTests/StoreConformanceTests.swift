@@ -144,6 +144,37 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.allCases)
+    func onlineDecisionsAreFencedOrderedAndIdempotent(_ backend: StoreBackend) async throws {
+        try await backend.withFreshStore { store in
+            _ = try await store.createSweep(Self.sweep("online", runs: 1))
+            let claimed = try #require(try await Self.claim(store))
+            func decision(_ seq: Int, step: Int64, json: String = "{}") -> OnlineDecisionRecord {
+                OnlineDecisionRecord(
+                    run: claimed.run.id, attempt: claimed.lease.attempt, seq: seq, step: step, lossesJSON: #"{"web":2.5}"#,
+                    decisionJSON: json, controllerJSON: #"{"seq":\#(seq)}"#)
+            }
+            try await store.recordOnlineDecision(decision(0, step: 0, json: "first"), token: claimed.lease.token)
+            try await store.recordOnlineDecision(decision(1, step: 8, json: "second"), token: claimed.lease.token)
+            // A replay of a stored decision changes nothing, even with other content.
+            try await store.recordOnlineDecision(decision(1, step: 8, json: "other"), token: claimed.lease.token)
+            let stored = try await store.onlineDecisions(run: claimed.run.id, attempt: claimed.lease.attempt)
+            #expect(stored.map(\.seq) == [0, 1])
+            #expect(stored.map(\.decisionJSON) == ["first", "second"])
+            #expect(stored.last?.controllerJSON == #"{"seq":1}"#)
+            await #expect { try await store.recordOnlineDecision(decision(2, step: 16), token: claimed.lease.token + 1) } throws: {
+                ($0 as? StoreError)?.code == .staleLease
+            }
+            var unknown = decision(0, step: 0)
+            unknown.run = RunID("online/99")
+            await #expect { try await store.recordOnlineDecision(unknown, token: claimed.lease.token) } throws: {
+                ($0 as? StoreError)?.code == .unknownRun
+            }
+            #expect(try await store.onlineDecisions(run: claimed.run.id, attempt: claimed.lease.attempt).count == 2, "refusals wrote nothing")
+            #expect(try await store.onlineDecisions(run: claimed.run.id, attempt: 2).isEmpty, "decisions belong to one attempt")
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
     func completionIsOnceOnlyAndFailuresRetryUntilAttemptsRunOut(_ backend: StoreBackend) async throws {
         try await backend.withFreshStore { store in
             _ = try await store.createSweep(Self.sweep("s", runs: 2, maxAttempts: 2))
