@@ -185,8 +185,8 @@ def main():
             rows.append({
                 "method": method, "mean": statistics.fmean(values), "stdev": statistics.stdev(values) if len(values) > 1 else 0.0,
                 "delta_vs_stratified": statistics.fmean(values) - statistics.fmean(base), "wins_vs_stratified": wins,
-                "per_seed": values, "training_steps_per_seed": runs_per_seed[method] * args.steps
-                + (args.search_runs * args.steps if method == "dml" else 0),
+                "per_seed": values, "training_steps_per_seed": runs_per_seed[method] * args.steps,
+                "shared_training_steps": args.search_runs * args.steps if method == "dml" else 0,
             })
         result = {"seeds": seeds, "steps": args.steps, "domains": domains, "dml_mixture": recommended, "rows": rows,
                   "seconds": time.time() - started, "sweeps": sweeps}
@@ -195,8 +195,9 @@ def main():
         print("| method | mean loss (nats/byte) | sd over seeds | Δ vs stratified | wins vs stratified | training steps |")
         print("|---|---|---|---|---|---|")
         for row in rows:
+            shared = f" + {row['shared_training_steps']} once" if row["shared_training_steps"] else ""
             print(f"| {row['method']} | {row['mean']:.4f} | {row['stdev']:.4f} | {row['delta_vs_stratified']:+.4f} | "
-                  f"{row['wins_vs_stratified']}/{len(seeds)} | {row['training_steps_per_seed']} per seed |")
+                  f"{row['wins_vs_stratified']}/{len(seeds)} | {row['training_steps_per_seed']} per seed{shared} |")
         print(f"dml mixture: {recommended}; {time.time() - started:.0f} s")
     finally:
         cluster.stop()
