@@ -50,7 +50,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "MixLabCore"),
-        .target(name: "MixingLaws", swiftSettings: optimisedMath),
+        .target(name: "MixingLaws", dependencies: ["MixLabCore"], swiftSettings: optimisedMath),
         .target(name: "MixLabProxyLM", dependencies: ["MixLabCore"], swiftSettings: optimisedTraining),
         .target(name: "MixLabTrainerClient"),
         .target(name: "MixLabAnalysis", dependencies: ["MixLabCore", "MixingLaws"]),
@@ -158,7 +158,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MixLabCoreTests", dependencies: ["MixLabCore"]),
-        .testTarget(name: "MixingLawsTests", dependencies: ["MixingLaws"], resources: [.copy("Fixtures")],
+        .testTarget(name: "MixingLawsTests", dependencies: ["MixingLaws", "MixLabCore"], resources: [.copy("Fixtures")],
                     swiftSettings: optimisedMath),
         .testTarget(name: "MixLabStoreTests", dependencies: ["MixLabStore", "MixLabCore", "MixLabAnalysis", "MixLabTestSupport"]),
         .testTarget(name: "MixLabSweepsTests", dependencies: ["MixLabSweeps", "MixLabCore", "MixingLaws", "mixlab"]),

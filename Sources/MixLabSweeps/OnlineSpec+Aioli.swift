@@ -1,3 +1,4 @@
+import MixLabCore
 public import MixingLaws
 
 extension OnlineSpec {
@@ -17,11 +18,11 @@ extension OnlineSpec {
 
     /// The controller configuration of one run: `totalSteps` from the run's budget, rounds of
     /// equal length after the optional initial phase of `init_steps` on the run's own mixture.
-    public func aioliConfiguration(domainCount: Int, totalSteps: Int, initialMixture: [Double]) throws(AioliInputError) -> AioliConfiguration {
+    public func aioliConfiguration(domainCount: Int, totalSteps: Int, initialMixture: [Double]) throws(MixLabInputError) -> AioliConfiguration {
         let initial = initSteps ?? 0
         let rounds = self.rounds ?? Self.defaultAioliRounds
         guard rounds >= 1, totalSteps > initial, (totalSteps - initial) % rounds == 0 else {
-            throw AioliInputError(
+            throw MixLabInputError(
                 field: "online.rounds", problem: "\(rounds) rounds do not divide the \(totalSteps - initial) steps after init_steps \(initial)",
                 fix: "choose rounds that divide budget.steps − init_steps (e.g. budget.steps \(((totalSteps - initial) / max(rounds, 1) + 1) * rounds + initial))")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import MixLabCore
 import Testing
 
 @testable import MixingLaws
@@ -326,7 +327,7 @@ func maxDifference(_ a: [[Double]], _ b: [[Double]]) -> Double {
         #expect(maxDifference(first.mixture, [0.6, 0.3, 0.1]) < 1e-15)
         trainer.train(first)
         #expect(restricted.lossesRequired)
-        #expect(throws: AioliInputError.self) { try restricted.next(step: 40, losses: nil) }
+        #expect(throws: MixLabInputError.self) { try restricted.next(step: 40, losses: nil) }
         let restrictedRun = try drive(&restricted, &trainer)
 
         var unrestricted = AioliController(configuration: try AioliTestVectorTests.v3Configuration(ema: nil))
@@ -499,7 +500,7 @@ func maxDifference(_ a: [[Double]], _ b: [[Double]]) -> Double {
             #expect {
                 _ = try controller.next(step: bad.step, losses: bad.losses)
             } throws: { error in
-                (error as? AioliInputError)?.field == bad.field
+                (error as? MixLabInputError)?.field == bad.field
             }
             #expect(controller == before)
         }
@@ -507,7 +508,7 @@ func maxDifference(_ a: [[Double]], _ b: [[Double]]) -> Double {
             #expect {
                 _ = try controller.next(step: 4, losses: [2.9, 2.9, 2.9], realisedMixture: bad)
             } throws: { error in
-                (error as? AioliInputError)?.field == "realisedMixture"
+                (error as? MixLabInputError)?.field == "realisedMixture"
             }
             #expect(controller == before)
         }
@@ -537,14 +538,14 @@ func maxDifference(_ a: [[Double]], _ b: [[Double]]) -> Double {
                 domainCount: c.m, totalSteps: c.total, roundSteps: c.round, sweepsPerRound: c.k, intervalSteps: c.n,
                 oneHotFactor: c.ohf, eta: c.eta, emaWeight: c.ema)
         } throws: { error in
-            guard let error = error as? AioliInputError else { return false }
+            guard let error = error as? MixLabInputError else { return false }
             return error.field == c.field && !error.fix.isEmpty
         }
     }
 
     @Test func invalidRestrictedSettingsAndOrdersAreNamed() {
         func field(_ make: () throws -> AioliConfiguration) -> String? {
-            do { _ = try make(); return nil } catch let error as AioliInputError { return error.field } catch { return "other" }
+            do { _ = try make(); return nil } catch let error as MixLabInputError { return error.field } catch { return "other" }
         }
         #expect(field { try AioliConfiguration(domainCount: 2, totalSteps: 100, roundSteps: 50, initialPhase: .init(proportions: [1], steps: 10)) }
             == "initialPhase.proportions (aioli_prior)")
@@ -571,7 +572,7 @@ func maxDifference(_ a: [[Double]], _ b: [[Double]]) -> Double {
         #expect(try JSONDecoder().decode(AioliConfiguration.self, from: Data(json.utf8)) == config)
         let tampered = json.replacingOccurrences(of: "\"oneHotFactor\":0.625", with: "\"oneHotFactor\":0.5")
         #expect(tampered != json)
-        #expect(throws: AioliInputError.self) { try JSONDecoder().decode(AioliConfiguration.self, from: Data(tampered.utf8)) }
+        #expect(throws: MixLabInputError.self) { try JSONDecoder().decode(AioliConfiguration.self, from: Data(tampered.utf8)) }
     }
 
     @Test func shuffledOrdersArePermutationBlocksFixedBySeedAndRound() throws {

@@ -1,7 +1,9 @@
+public import MixLabCore
+
 /// The hyper-parameters of one Aioli run, checked once when they are made.
 ///
 /// Names follow the paper; the released code's flag is given in each doc comment, and in the
-/// `field` of every ``AioliInputError`` so a user can find it in either vocabulary.
+/// `field` of every ``MixLabInputError`` so a user can find it in either vocabulary.
 ///
 /// A run of ``totalSteps`` steps is an optional static initial phase (the restricted setting),
 /// then ``rounds`` rounds of ``roundSteps`` steps. Each round spends
@@ -62,7 +64,7 @@ public struct AioliConfiguration: Sendable, Codable, Equatable {
     /// `n = 4`, `η = 0.2`, no EMA, normalisation on, and a one-hot factor giving smoothing
     /// `ε = 0.75` (`oneHotFactor = 1 − 0.75·(m − 1)/m`: 0.625 for two domains, 0.5 for three).
     ///
-    /// - Throws: ``AioliInputError`` naming the hyper-parameter and the fix when a value is out
+    /// - Throws: ``MixLabInputError`` naming the hyper-parameter and the fix when a value is out
     ///   of range or the step counts do not fit together.
     public init(
         domainCount: Int,
@@ -76,28 +78,28 @@ public struct AioliConfiguration: Sendable, Codable, Equatable {
         normalisesInteractions: Bool = true,
         initialPhase: InitialPhase? = nil,
         intervalOrder: IntervalOrder = .shuffled(seed: 0)
-    ) throws(AioliInputError) {
+    ) throws(MixLabInputError) {
         guard domainCount >= 2 else {
-            throw AioliInputError(field: "domainCount", problem: "is \(domainCount)", fix: "Aioli mixes at least 2 domains")
+            throw MixLabInputError(field: "domainCount", problem: "is \(domainCount)", fix: "Aioli mixes at least 2 domains")
         }
         let m = domainCount
         guard totalSteps > 0 else {
-            throw AioliInputError(field: "totalSteps (max_steps)", problem: "is \(totalSteps)", fix: "give a positive step budget")
+            throw MixLabInputError(field: "totalSteps (max_steps)", problem: "is \(totalSteps)", fix: "give a positive step budget")
         }
         guard roundSteps > 0 else {
-            throw AioliInputError(field: "roundSteps (update_steps)", problem: "is \(roundSteps)", fix: "give a positive round length")
+            throw MixLabInputError(field: "roundSteps (update_steps)", problem: "is \(roundSteps)", fix: "give a positive round length")
         }
         guard sweepsPerRound >= 1 else {
-            throw AioliInputError(field: "sweepsPerRound (lp_rounds)", problem: "is \(sweepsPerRound)", fix: "use 1 or more (4 is typical)")
+            throw MixLabInputError(field: "sweepsPerRound (lp_rounds)", problem: "is \(sweepsPerRound)", fix: "use 1 or more (4 is typical)")
         }
         guard intervalSteps >= 1 else {
-            throw AioliInputError(field: "intervalSteps (lp_steps)", problem: "is \(intervalSteps)", fix: "use 1 or more (4 is typical)")
+            throw MixLabInputError(field: "intervalSteps (lp_steps)", problem: "is \(intervalSteps)", fix: "use 1 or more (4 is typical)")
         }
         // Pitfall P11: LearnParams counts against the round; it must leave main-phase steps.
         let (learnSteps, overflow) = m.multipliedReportingOverflow(by: sweepsPerRound)
         let (learnStepsPerRound, overflow2) = learnSteps.multipliedReportingOverflow(by: intervalSteps)
         guard !overflow, !overflow2, learnStepsPerRound < roundSteps else {
-            throw AioliInputError(
+            throw MixLabInputError(
                 field: "roundSteps (update_steps)",
                 problem: "is \(roundSteps), but LearnParams alone takes domainCount·lp_rounds·lp_steps = \(m)·\(sweepsPerRound)·\(intervalSteps) steps per round",
                 fix: "make update_steps larger than that product, or lower lp_rounds or lp_steps")
@@ -105,18 +107,18 @@ public struct AioliConfiguration: Sendable, Codable, Equatable {
         var aioliStart = 0
         if let initialPhase {
             guard initialPhase.proportions.count == m else {
-                throw AioliInputError(
+                throw MixLabInputError(
                     field: "initialPhase.proportions (aioli_prior)", problem: "has \(initialPhase.proportions.count) entries",
                     fix: "give one weight per domain (\(m))")
             }
             let sum = initialPhase.proportions.reduce(0, +)
             guard initialPhase.proportions.allSatisfy({ $0.isFinite && $0 >= 0 }), sum > 0, sum.isFinite else {
-                throw AioliInputError(
+                throw MixLabInputError(
                     field: "initialPhase.proportions (aioli_prior)", problem: "is \(initialPhase.proportions)",
                     fix: "give finite, non-negative weights with a positive sum")
             }
             guard initialPhase.steps >= 0, initialPhase.steps < totalSteps else {
-                throw AioliInputError(
+                throw MixLabInputError(
                     field: "initialPhase.steps (prior_steps)", problem: "is \(initialPhase.steps) for a budget of \(totalSteps) steps",
                     fix: "use 0 (no initial phase) up to fewer than max_steps")
             }
@@ -125,36 +127,36 @@ public struct AioliConfiguration: Sendable, Codable, Equatable {
         let aioliSteps = totalSteps - aioliStart
         guard aioliSteps % roundSteps == 0 else {
             let label = aioliStart > 0 ? "max_steps − prior_steps = \(aioliSteps)" : "max_steps = \(totalSteps)"
-            throw AioliInputError(
+            throw MixLabInputError(
                 field: "roundSteps (update_steps)", problem: "is \(roundSteps), which does not divide \(label)",
                 fix: "choose update_steps dividing \(aioliSteps) (e.g. \(Self.suggestedRoundSteps(total: aioliSteps, near: roundSteps, above: learnStepsPerRound))), or adjust the budget")
         }
         // Pitfall P5: the smoothed one-hots are linearly dependent (Q singular) at exactly 1/m.
         let factor = oneHotFactor ?? 1 - 0.75 * Double(m - 1) / Double(m)
         guard factor.isFinite, factor > 1 / Double(m), factor <= 1 else {
-            throw AioliInputError(
+            throw MixLabInputError(
                 field: "oneHotFactor (one_hot_factor)", problem: "is \(factor); at 1/\(m) the perturbed mixtures are all uniform and A cannot be solved for",
                 fix: "use a value in (1/\(m), 1]; below 1 is recommended (e.g. \(1 - 0.75 * Double(m - 1) / Double(m)))")
         }
         guard eta.isFinite, eta > 0 else {
-            throw AioliInputError(field: "eta", problem: "is \(eta)", fix: "use a finite positive step size (0.1–0.5 is typical)")
+            throw MixLabInputError(field: "eta", problem: "is \(eta)", fix: "use a finite positive step size (0.1–0.5 is typical)")
         }
         if let emaWeight {
             guard emaWeight.isFinite, emaWeight >= 0, emaWeight < 1 else {
-                throw AioliInputError(field: "emaWeight (ema)", problem: "is \(emaWeight)", fix: "use a value in [0, 1), or leave it unset for cumulative updates")
+                throw MixLabInputError(field: "emaWeight (ema)", problem: "is \(emaWeight)", fix: "use a value in [0, 1), or leave it unset for cumulative updates")
             }
         }
         let rounds = aioliSteps / roundSteps
         if case .fixed(let orders) = intervalOrder {
             guard orders.count == rounds else {
-                throw AioliInputError(
+                throw MixLabInputError(
                     field: "intervalOrder", problem: "gives \(orders.count) round orders for \(rounds) rounds", fix: "give exactly one order per round")
             }
             for (round, order) in orders.enumerated() {
                 var visits = [Int](repeating: 0, count: m)
                 for domain in order where (0..<m).contains(domain) { visits[domain] += 1 }
                 guard order.count == m * sweepsPerRound, visits.allSatisfy({ $0 == sweepsPerRound }) else {
-                    throw AioliInputError(
+                    throw MixLabInputError(
                         field: "intervalOrder[\(round)]", problem: "is \(order)",
                         fix: "list every domain index 0..<\(m) exactly \(sweepsPerRound) times (lp_rounds)")
                 }

@@ -1,3 +1,5 @@
+public import MixLabCore
+
 /// The Aioli online mixing controller (Chen et al., 2024; design `aioli.md` §2, §4.2) as a pure,
 /// deterministic state machine: it is told the per-domain held-out losses at segment boundaries
 /// and answers with the next training segment.
@@ -115,15 +117,15 @@ public struct AioliController: Sendable, Codable, Equatable {
     ///     on (per-domain example counts or shares, normalised here) when it could not realise
     ///     the requested mixture exactly (design §2.6, §4.2 requirement 5; pitfall P4). The solve
     ///     then uses the realised compositions; nil means "as requested". Ignored after other segments.
-    /// - Throws: ``AioliInputError`` for a step mismatch, missing losses, a wrong count, a
+    /// - Throws: ``MixLabInputError`` for a step mismatch, missing losses, a wrong count, a
     ///   non-finite loss or an invalid realised mixture; the controller is then unchanged, so
     ///   the call can be retried.
-    public mutating func next(step: Int, losses: [Double]?, realisedMixture: [Double]? = nil) throws(AioliInputError) -> AioliDecision {
+    public mutating func next(step: Int, losses: [Double]?, realisedMixture: [Double]? = nil) throws(MixLabInputError) -> AioliDecision {
         if let repeated = state.lastDecision, let last = repeated.segment, step == last.startStep, state.step != step {
             return repeated
         }
         guard step == state.step else {
-            throw AioliInputError(
+            throw MixLabInputError(
                 field: "step", problem: "is \(step), but the controller handed out segments up to step \(state.step)",
                 fix: "report losses measured at the end of the last segment (a lost or duplicated report?)")
         }
@@ -134,7 +136,7 @@ public struct AioliController: Sendable, Codable, Equatable {
         return decision
     }
 
-    private mutating func advance(losses: [Double]?, realisedMixture: [Double]?) throws(AioliInputError) -> AioliDecision {
+    private mutating func advance(losses: [Double]?, realisedMixture: [Double]?) throws(MixLabInputError) -> AioliDecision {
         let config = configuration
         switch state.phase {
         case .notStarted:
@@ -151,7 +153,7 @@ public struct AioliController: Sendable, Codable, Equatable {
             let current = try checked(losses)
             let domain = state.intervalOrder[state.interval]
             guard let previous = state.previousLosses else {
-                throw AioliInputError(
+                throw MixLabInputError(
                     field: "state.previousLosses", problem: "is missing in a learning phase", fix: "restore the controller from an intact stored state")
             }
             let composition: [Double]
@@ -252,29 +254,29 @@ public struct AioliController: Sendable, Codable, Equatable {
         }
     }
 
-    private func checked(_ losses: [Double]?) throws(AioliInputError) -> [Double] {
+    private func checked(_ losses: [Double]?) throws(MixLabInputError) -> [Double] {
         let m = configuration.domainCount
         guard let losses else {
-            throw AioliInputError(
+            throw MixLabInputError(
                 field: "losses", problem: "are missing at step \(state.step)",
                 fix: "evaluate every domain on the held-out set at the end of each segment and report the \(m) losses")
         }
         guard losses.count == m else {
-            throw AioliInputError(field: "losses", problem: "has \(losses.count) values", fix: "report one loss per domain (\(m)), in domain order")
+            throw MixLabInputError(field: "losses", problem: "has \(losses.count) values", fix: "report one loss per domain (\(m)), in domain order")
         }
         if let bad = losses.firstIndex(where: { !$0.isFinite }) {
-            throw AioliInputError(
+            throw MixLabInputError(
                 field: "losses[\(bad)]", problem: "is \(losses[bad]) at step \(state.step)",
                 fix: "report finite held-out losses (a NaN usually means the run diverged or the domain's evaluation set is empty)")
         }
         return losses
     }
 
-    private func checkedComposition(_ mixture: [Double]) throws(AioliInputError) -> [Double] {
+    private func checkedComposition(_ mixture: [Double]) throws(MixLabInputError) -> [Double] {
         let m = configuration.domainCount
         let sum = mixture.reduce(0, +)
         guard mixture.count == m, mixture.allSatisfy({ $0.isFinite && $0 >= 0 }), sum > 0, sum.isFinite else {
-            throw AioliInputError(
+            throw MixLabInputError(
                 field: "realisedMixture", problem: "is \(mixture)",
                 fix: "report \(m) finite, non-negative per-domain example counts or shares with a positive sum, or nil if the mixture was realised as requested")
         }
