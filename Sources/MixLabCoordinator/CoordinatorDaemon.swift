@@ -101,7 +101,10 @@ struct FitService: Service {
     func run() async throws {
         // Sweeps that completed while no coordinator was there to fit them (a restart mid-fit).
         for sweep in (try? await coordinator.store.sweeps()) ?? [] where sweep.state == .completed {
-            if (try? await coordinator.store.fits(in: sweep.id).isEmpty) == true { coordinator.requestFit(sweep.id) }
+            let store = coordinator.store
+            if (try? await store.fits(in: sweep.id).isEmpty) == true, (try? await store.recommendations(in: sweep.id).isEmpty) == true {
+                coordinator.requestFit(sweep.id)
+            }
         }
         for await sweep in coordinator.fitRequestStream.cancelOnGracefulShutdown() {
             await coordinator.fit(sweep)

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MixLabAnalysis
 import MixLabCore
+import MixingLaws
 import MixLabStore
 
 /// Fits a completed sweep's laws to its final per-domain losses and stores each fit and the
@@ -14,7 +15,9 @@ struct SweepFitter: Sendable {
     /// the newest one answers); a law that cannot be fitted (too few runs, a scaling law
     /// on a mixture-only sweep) is recorded as an event with the reason, never as a crash.
     func fitCompletedSweep(_ sweep: SweepID, runtime: SweepRuntime?) async {
-        guard let runtime, !runtime.laws.isEmpty else { return }
+        guard let runtime else { return }
+        if runtime.online?.method == "aioli" { await recordLearnedProportions(sweep, runtime: runtime) }
+        guard !runtime.laws.isEmpty else { return }
         do {
             let export = try await SweepExport.make(sweep: sweep, from: store)
             let targets = runtime.objective.sorted { $0.key < $1.key }.map { TargetSelection(column: "eval_\($0.key)", weight: $0.value) }
@@ -97,6 +100,54 @@ struct SweepFitter: Sendable {
         } catch {
             logger.warning("fit failed", metadata: ["mixlab.sweep": "\(sweep)", "mixlab.law": "\(name)", "mixlab.error": "\(error)"])
             try? await store.recordEvent(sweep: sweep, run: nil, kind: "fit_failed", detail: "\(name): \(error)")
+        }
+    }
+
+    /// Aioli's transfer setting: the proportions each run ended with (its last main segment),
+    /// averaged over the succeeded runs, stored as the sweep's `aioli` recommendation, so
+    /// `mixlab sweep mixture ID` gives the mixture to train a full run with. Aioli fits no law:
+    /// the loss stored with it is the runs' measured mean final objective, and the report says so.
+    private func recordLearnedProportions(_ sweep: SweepID, runtime: SweepRuntime) async {
+        do {
+            let runs = try await store.runs(in: sweep).filter { $0.state == .succeeded }
+            let finalLosses = SweepExport.finalLosses(runs: runs, evals: try await store.evals(in: sweep))
+            let decoder = JSONDecoder()
+            var finals: [[Double]] = []
+            var objectives: [Double] = []
+            var perRun: [(String, ReportValue)] = []
+            for run in runs {
+                let decisions = try await store.onlineDecisions(run: run.id, attempt: run.attempt)
+                let mains = decisions.compactMap { try? decoder.decode(AioliDecision.self, from: Data($0.decisionJSON.utf8)).segment }
+                    .filter { $0.kind == .main }
+                guard let last = mains.last, last.mixture.count == runtime.domains.count else { continue }
+                finals.append(last.mixture)
+                perRun.append((run.id.rawValue, .object(zip(runtime.domains, last.mixture).map { ($0, .number($1)) })))
+                let losses = finalLosses[run.id] ?? [:]
+                if runtime.objective.keys.allSatisfy({ losses[$0] != nil }) {
+                    let weight = runtime.objective.values.reduce(0, +)
+                    objectives.append(runtime.objective.reduce(0) { $0 + $1.value * losses[$1.key]! } / weight)
+                }
+            }
+            guard !finals.isEmpty, !objectives.isEmpty else {
+                throw MixLabInputError(field: "online", problem: "no run of the sweep finished an Aioli round", fix: "check the runs' logs")
+            }
+            let mean = runtime.domains.indices.map { j in finals.map { $0[j] }.reduce(0, +) / Double(finals.count) }
+            let measured = objectives.reduce(0, +) / Double(objectives.count)
+            let report = ReportValue.object([
+                ("law", .string("aioli")),
+                ("mixture", .object(zip(runtime.domains, mean).map { ($0, .number($1)) })),
+                ("predicted_loss", .number(measured)),
+                ("predicted_loss_is", .string("the mean final objective the Aioli runs measured; Aioli fits no law")),
+                ("runs", .integer(finals.count)),
+                ("per_run", .object(perRun)),
+                ("use", .string("the mean of each run's last main-segment proportions: train a full run with it (Aioli's transfer setting)")),
+            ])
+            try await store.recordRecommendation(
+                RecommendationRecord(sweep: sweep, law: "aioli", shares: mean, predictedLoss: measured, reportJSON: report.json()))
+            logger.info("aioli proportions recorded", metadata: ["mixlab.sweep": "\(sweep)", "mixlab.runs": "\(finals.count)"])
+        } catch {
+            logger.warning("recording the Aioli proportions failed", metadata: ["mixlab.sweep": "\(sweep)", "mixlab.error": "\(error)"])
+            try? await store.recordEvent(sweep: sweep, run: nil, kind: "fit_failed", detail: "aioli: \(error)")
         }
     }
 }

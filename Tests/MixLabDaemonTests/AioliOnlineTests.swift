@@ -58,6 +58,22 @@ import Testing
         #expect((status["counts"] as? [String: Int])?["succeeded"] == 1, "\(status)\n\(cluster.diagnostics)")
         let attempts = try await FaultTests.store(cluster) { try await $0.attempts(of: run) }
         #expect(attempts.count == 1, "the run continued in its first attempt: \(attempts)")
+        // The learned proportions become the sweep's `aioli` mixture (the transfer setting).
+        var learned = ""
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            let answer = try await cluster.cli(["sweep", "mixture", id, "--format", "json"])
+            if answer.status == 0 { learned = answer.output; break }
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(learned.utf8)) as? [String: Any], "\(learned)")
+        #expect(report["law"] as? String == "aioli")
+        let mixture = try #require(report["mixture"] as? [String: Double])
+        let decisions = try await FaultTests.store(cluster) { try await $0.onlineDecisions(run: run, attempt: 1) }
+        let lastMain = try decisions.compactMap { try JSONDecoder().decode(AioliDecision.self, from: Data($0.decisionJSON.utf8)).segment }
+            .last { $0.kind == .main }
+        #expect(lastMain.map { zip(["code", "math", "prose"], $0.mixture).allSatisfy { abs((mixture[$0] ?? -1) - $1) < 1e-12 } } == true,
+                "\(mixture) vs \(String(describing: lastMain?.mixture))")
         return try await FaultTests.store(cluster) { try await $0.onlineDecisions(run: run, attempt: 1) }
     }
 
