@@ -10,6 +10,8 @@ evaluation seeds:
   dml             the DML law's optimum, fitted on a separate Dirichlet sweep (its own seed)
   aioli           Aioli, unrestricted (starts from uniform; the coordinator drives it)
   aioli-restricted  Aioli after the first half of the run on stratified
+  aioli-transfer  the proportions Aioli learned on quarter-length runs (their own seeds), trained
+                  statically at full length
 
 The number is the mean held-out cross-entropy (nats/byte) over the domains at the end of the run.
 Caveat printed with the table: every method's final loss is measured on the same held-out slice
@@ -162,6 +164,23 @@ def main():
                 time.sleep(1)
         if recommended is None:
             sys.exit("the DML fit of the search sweep did not appear")
+        # Aioli's transfer setting: learn proportions on short runs (their own seeds), train them statically at full length.
+        short = cluster.submit("aioli-short", spec(
+            "aioli-short", domains, corpus, f"{{kind: list, mixtures: [{uniform}]}}", online,
+            [{"steps": args.steps // 4, "seed": 2000 + s} for s in range(3)], aioli + "\nlaws: []"))
+        cluster.wait(short)
+        learned = None
+        for _ in range(120):
+            try:
+                learned = json.loads(cluster.cli("sweep", "mixture", short, "--law", "aioli", "--format", "json"))["mixture"]
+                break
+            except SystemExit:
+                time.sleep(1)
+        if learned is None:
+            sys.exit("the Aioli proportions of the short sweep did not appear")
+        learned_mixture = "{" + ", ".join(f"{d}: {learned[d]}" for d in domains) + "}"
+        sweeps["aioli-transfer"] = cluster.submit("aioli-transfer", spec(
+            "aioli-transfer", domains, corpus, f"{{kind: list, mixtures: [{learned_mixture}]}}", static, scales, "laws: []"))
         dml_mixture = "{" + ", ".join(f"{d}: {recommended[d]}" for d in domains) + "}"
         sweeps["dml"] = cluster.submit("dml", spec("dml", domains, corpus, f"{{kind: list, mixtures: [{dml_mixture}]}}", static, scales, "laws: []"))
         for sweep in sweeps.values():
@@ -176,9 +195,10 @@ def main():
                 seed = seeds[run["index"] // points] if "index" in run else None
                 losses.setdefault(seed, []).append(mean_loss(run, domains))
             per_seed[method] = {seed: min(values) for seed, values in losses.items()}
-        runs_per_seed = {"stratified": 1, "grid": args.grid, "dml": 1, "aioli": 1, "aioli-restricted": 1}
+        runs_per_seed = {"stratified": 1, "grid": args.grid, "dml": 1, "aioli": 1, "aioli-restricted": 1, "aioli-transfer": 1}
+        shared_steps = {"dml": args.search_runs * args.steps, "aioli-transfer": 3 * (args.steps // 4)}
         rows = []
-        for method in ["stratified", "grid", "dml", "aioli", "aioli-restricted"]:
+        for method in ["stratified", "grid", "dml", "aioli", "aioli-restricted", "aioli-transfer"]:
             values = [per_seed[method].get(s, float("nan")) for s in seeds]
             base = [per_seed["stratified"].get(s, float("nan")) for s in seeds]
             wins = sum(1 for v, b in zip(values, base) if v < b)
@@ -186,9 +206,9 @@ def main():
                 "method": method, "mean": statistics.fmean(values), "stdev": statistics.stdev(values) if len(values) > 1 else 0.0,
                 "delta_vs_stratified": statistics.fmean(values) - statistics.fmean(base), "wins_vs_stratified": wins,
                 "per_seed": values, "training_steps_per_seed": runs_per_seed[method] * args.steps,
-                "shared_training_steps": args.search_runs * args.steps if method == "dml" else 0,
+                "shared_training_steps": shared_steps.get(method, 0),
             })
-        result = {"seeds": seeds, "steps": args.steps, "domains": domains, "dml_mixture": recommended, "rows": rows,
+        result = {"seeds": seeds, "steps": args.steps, "domains": domains, "dml_mixture": recommended, "aioli_learned": learned, "rows": rows,
                   "seconds": time.time() - started, "sweeps": sweeps}
         with open(os.path.join(out, "results.json"), "w") as f:
             json.dump(result, f, indent=2)
@@ -198,7 +218,7 @@ def main():
             shared = f" + {row['shared_training_steps']} once" if row["shared_training_steps"] else ""
             print(f"| {row['method']} | {row['mean']:.4f} | {row['stdev']:.4f} | {row['delta_vs_stratified']:+.4f} | "
                   f"{row['wins_vs_stratified']}/{len(seeds)} | {row['training_steps_per_seed']} per seed{shared} |")
-        print(f"dml mixture: {recommended}; {time.time() - started:.0f} s")
+        print(f"dml mixture: {recommended}; aioli learned: {learned}; {time.time() - started:.0f} s")
     finally:
         cluster.stop()
 
