@@ -38,12 +38,12 @@ extension SQLStore {
 
     /// Stores a decision, in one statement, only while `token` is the run's current lease (a
     /// stale worker cannot steer a run it lost). Storing the same `(run, attempt, seq)` again is a
-    /// no-op, so a retried request is harmless.
+    /// no-op, so a retried request, or a rerun after a commit whose answer was lost, is harmless.
     ///
     /// - Throws: ``StoreError`` `.staleLease` for an old token, `.unknownRun` for an unknown run.
     public func recordOnlineDecision(_ record: OnlineDecisionRecord, token: Int64) async throws {
         let now = self.now
-        let rows = try await backend.transaction(ifCommitUnknown: .fail) { db in
+        let rows = try await backend.transaction(ifCommitUnknown: .rerun) { db in
             try await db.execute(
                 """
                 INSERT INTO online_decisions (run_id, attempt, seq, step, losses_json, decision_json, controller_json, decided_at)
