@@ -31,7 +31,8 @@ import Testing
     /// Runs the one-run Aioli sweep; `interrupt` is called with the cluster once the controller
     /// has made `after` decisions. Returns the stored decisions of the run's attempt.
     static func trajectory(interruptAfter after: Int?) async throws -> [OnlineDecisionRecord] {
-        let cluster = try LoopbackCluster(leaseSeconds: 10, workerNames: ["worker-1"])
+        // A lease long enough to outlast the restart and the worker's reconnect back-off on a loaded machine.
+        let cluster = try LoopbackCluster(leaseSeconds: 30, workerNames: ["worker-1"])
         let corpus = cluster.directory + "/corpus"
         let synth = try await cluster.cli(["corpus", "synth", "--out", corpus, "--seed", "2", "--bytes-per-domain", "300000", "--domains", "code,math,prose"])
         #expect(synth.status == 0, "\(synth.output)")

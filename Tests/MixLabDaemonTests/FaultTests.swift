@@ -74,7 +74,8 @@ import Testing
     /// An online trainer whose `next` is pending while the coordinator is down keeps waiting and is
     /// answered by the restarted coordinator: the run is neither stopped early nor restarted.
     @Test func pendingNextSurvivesACoordinatorRestart() async throws {
-        let cluster = try LoopbackCluster(leaseSeconds: 8, workerNames: ["worker-1"])
+        // A lease long enough to outlast the restart and the worker's reconnect back-off on a loaded machine.
+        let cluster = try LoopbackCluster(leaseSeconds: 30, workerNames: ["worker-1"])
         let gate = cluster.directory + "/gate"
         try cluster.write(
             "trainer.py",
