@@ -63,8 +63,8 @@ extension Coordinator {
         if let last = history.last {
             controller = try decoder.decode(AioliController.self, from: Data(last.controllerJSON.utf8))
         } else {
-            guard let steps = try? JSONSerialization.jsonObject(with: Data(run.budgetJSON.utf8)) as? [String: Any],
-                let total = (steps["steps"] as? NSNumber)?.intValue
+            guard let budget = try? JSONSerialization.jsonObject(with: Data(run.budgetJSON.utf8)) as? [String: Any],
+                let total = (budget["steps"] as? NSNumber)?.intValue
             else { throw MixLabInputError(field: "budget.steps", problem: "is missing for an Aioli run", fix: "set `budget: {steps: N}`") }
             controller = AioliController(
                 configuration: try online.aioliConfiguration(domainCount: runtime.domains.count, totalSteps: total, initialMixture: run.shares))
