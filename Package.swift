@@ -165,7 +165,7 @@ let package = Package(
         .testTarget(
             name: "MixLabPKITests",
             dependencies: [
-                "MixLabPKI", "MixLabCore", "mixlab",
+                "MixLabPKI", "MixLabCore", "MixLabTestSupport", "mixlab",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -197,7 +197,7 @@ let package = Package(
         .testTarget(
             name: "MixLabProxyLMTests",
             dependencies: [
-                "MixLabProxyLM", "MixLabTrainerClient", "MixLabRunner", "MixLabCore", "mixlab",
+                "MixLabProxyLM", "MixLabTrainerClient", "MixLabRunner", "MixLabCore", "MixLabTestSupport", "mixlab",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: optimisedMath
@@ -206,7 +206,7 @@ let package = Package(
             name: "MixLabDemoTests",
             dependencies: ["MixLabDemo", "MixLabTestSupport", "MixLabSweeps", "MixLabCorpus", "MixLabAnalysis", "MixingLaws", "MixLabCore", "mixlab"]
         ),
-        .testTarget(name: "MixLabAnalysisTests", dependencies: ["MixLabAnalysis", "MixLabCore", "MixingLaws", "mixlab"]),
+        .testTarget(name: "MixLabAnalysisTests", dependencies: ["MixLabAnalysis", "MixLabCore", "MixingLaws", "MixLabTestSupport", "mixlab"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -76,6 +76,16 @@ class Cluster:
                 return status
             time.sleep(1)
 
+    def mixture(self, sweep, law):
+        """The sweep's stored mixture for `law`, waiting up to two minutes for the fit after completion."""
+        for _ in range(120):
+            result = subprocess.run([self.mixlab, "sweep", "mixture", sweep, "--law", law, "--format", "json"],
+                                    env=self.env, capture_output=True, text=True)
+            if result.returncode == 0:
+                return json.loads(result.stdout)["mixture"]
+            time.sleep(1)
+        sys.exit(f"no {law} mixture appeared for sweep {sweep}")
+
     def runs(self, sweep):
         return json.loads(self.cli("runs", "ls", sweep, "--json"))
 
@@ -102,6 +112,11 @@ scales:
 run_seeds: shared
 {extra}
 """
+
+
+def flow(shares, domains):
+    """A `{domain: share, …}` YAML flow mapping in domain order."""
+    return "{" + ", ".join(f"{d}: {shares[d]}" for d in domains) + "}"
 
 
 def mean_loss(run, domains):
@@ -135,11 +150,11 @@ def main():
     scales = [{"steps": args.steps, "seed": s} for s in seeds]
     static = [mixlab, "proxy", "train", "--steps", "{steps}", "--seed", "{seed}", "--eval-every", "0", "--eval-bytes", str(args.eval_bytes)]
     online = [mixlab, "proxy", "train", "--online", "--seed", "{seed}", "--eval-bytes", str(args.eval_bytes)]
-    uniform = "{" + ", ".join(f"{d}: {1 / len(domains)}" for d in domains) + "}"
+    uniform = flow({d: 1 / len(domains) for d in domains}, domains)
     aioli = f"online: {{method: aioli, rounds: {args.rounds}, params: {{sweeps_per_round: 2, interval_steps: 4, eta: 0.2}}}}"
     restricted = (f"online: {{method: aioli, rounds: {args.rounds // 2}, init_steps: {args.steps // 2}, "
                   f"params: {{sweeps_per_round: 2, interval_steps: 4, eta: 0.2}}}}")
-    objective = "objective: {targets: {" + ", ".join(f"{d}: {1 / len(domains)}" for d in domains) + "}}"
+    objective = "objective: {targets: " + uniform + "}"
 
     cluster = Cluster(mixlab, out, args.workers)
     started = time.time()
@@ -155,33 +170,17 @@ def main():
             "dml-search", domains, corpus, f"{{kind: dirichlet, runs: {args.search_runs}, seed: 3, strengths: [1, 2, 4, 8, 16]}}", static,
             [{"steps": args.steps, "seed": 1000}], f"laws: [dml]\n{objective}"))
         cluster.wait(search)
-        recommended = None
-        for _ in range(120):
-            try:
-                recommended = json.loads(cluster.cli("sweep", "mixture", search, "--law", "dml", "--format", "json"))["mixture"]
-                break
-            except SystemExit:
-                time.sleep(1)
-        if recommended is None:
-            sys.exit("the DML fit of the search sweep did not appear")
+        recommended = cluster.mixture(search, "dml")
         # Aioli's transfer setting: learn proportions on short runs (their own seeds), train them statically at full length.
         short = cluster.submit("aioli-short", spec(
             "aioli-short", domains, corpus, f"{{kind: list, mixtures: [{uniform}]}}", online,
             [{"steps": args.steps // 4, "seed": 2000 + s} for s in range(3)], aioli + "\nlaws: []"))
         cluster.wait(short)
-        learned = None
-        for _ in range(120):
-            try:
-                learned = json.loads(cluster.cli("sweep", "mixture", short, "--law", "aioli", "--format", "json"))["mixture"]
-                break
-            except SystemExit:
-                time.sleep(1)
-        if learned is None:
-            sys.exit("the Aioli proportions of the short sweep did not appear")
-        learned_mixture = "{" + ", ".join(f"{d}: {learned[d]}" for d in domains) + "}"
+        learned = cluster.mixture(short, "aioli")
+        learned_mixture = flow(learned, domains)
         sweeps["aioli-transfer"] = cluster.submit("aioli-transfer", spec(
             "aioli-transfer", domains, corpus, f"{{kind: list, mixtures: [{learned_mixture}]}}", static, scales, "laws: []"))
-        dml_mixture = "{" + ", ".join(f"{d}: {recommended[d]}" for d in domains) + "}"
+        dml_mixture = flow(recommended, domains)
         sweeps["dml"] = cluster.submit("dml", spec("dml", domains, corpus, f"{{kind: list, mixtures: [{dml_mixture}]}}", static, scales, "laws: []"))
         for sweep in sweeps.values():
             cluster.wait(sweep)

@@ -11,7 +11,7 @@ import json
 import os
 import time
 
-from method_evidence import Cluster, mean_loss, spec
+from method_evidence import Cluster, flow, mean_loss, spec
 
 
 def main():
@@ -33,8 +33,8 @@ def main():
     domains = sorted(given)
     static = [mixlab, "proxy", "train", "--steps", "{steps}", "--seed", "{seed}", "--eval-every", "0", "--eval-bytes", str(args.eval_bytes)]
     scales = [{"steps": args.steps, "seed": args.seed}]
-    uniform = "{" + ", ".join(f"{d}: {1 / len(domains)}" for d in domains) + "}"
-    ranked = "{" + ", ".join(f"{d}: {given[d]}" for d in domains) + "}"
+    uniform = flow({d: 1 / len(domains) for d in domains}, domains)
+    ranked = flow(given, domains)
     cluster = Cluster(mixlab, out, args.workers)
     started = time.time()
     try:

@@ -1,4 +1,5 @@
 import Foundation
+import MixLabTestSupport
 
 /// Runs the built `mixlab` executable as a real subprocess and captures what it prints.
 struct CommandLineRunner {
@@ -8,15 +9,7 @@ struct CommandLineRunner {
         var stderr: String
     }
 
-    static let executable: URL = {
-        let candidates = [
-            Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("mixlab"),
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mixlab"),
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent(".build/debug/mixlab"),
-        ].compactMap { $0 }
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates.last!
-    }()
+    static let executable = URL(fileURLWithPath: MixLabExecutable.path)
 
     static func run(_ arguments: [String]) throws -> Outcome {
         let process = Process()

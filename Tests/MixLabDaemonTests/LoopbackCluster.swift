@@ -16,17 +16,9 @@ final class LoopbackCluster: @unchecked Sendable {
     private(set) var workers: [String: ChildProcess] = [:]
     let leaseSeconds: Double
 
-    static let executable: String = {
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mixlab").path,
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent(".build/debug/mixlab").path,
-        ]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates.last!
-    }()
+    static let executable = MixLabExecutable.path
 
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().path
+    static let repositoryRoot = MixLabExecutable.repositoryRoot
 
     /// `database`: nil for an SQLite file in the cluster's directory.
     init(database: String? = nil, leaseSeconds: Double = 4, workerNames: [String] = ["worker-1", "worker-2", "worker-3"]) throws {

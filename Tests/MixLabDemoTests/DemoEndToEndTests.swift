@@ -7,14 +7,7 @@ import Testing
 /// mutual TLS, ProxyLM runs on the synthetic corpus, fits, files, verification, clean shutdown.
 @Suite("mixlab demo end to end", .serialized)
 struct DemoEndToEndTests {
-    static let executable: String = {
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mixlab").path,
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent(".build/debug/mixlab").path,
-        ]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates.last!
-    }()
+    static let executable = MixLabExecutable.path
 
     @Test("reduced demo on the embedded SQLite store")
     func sqlite() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import MixLabTestSupport
 import MixLabPKI
 
 /// A unique temporary directory, removed when the value goes away.
@@ -64,17 +65,7 @@ struct Subprocess {
         var stderr: String
     }
 
-    static let mixlab: String = {
-        let optionalCandidates: [String?] = [
-            Bundle.main.executableURL.map { $0.deletingLastPathComponent().appendingPathComponent("mixlab").path },
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mixlab")
-                .path,
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent(".build/debug/mixlab").path,
-        ]
-        let candidates = optionalCandidates.compactMap { $0 }
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates.last!
-    }()
+    static let mixlab = MixLabExecutable.path
 
     /// The first executable called `name` on PATH.
     static func find(_ name: String) -> String? {

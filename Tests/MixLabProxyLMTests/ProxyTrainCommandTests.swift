@@ -1,4 +1,5 @@
 import Foundation
+import MixLabTestSupport
 import Logging
 import MixLabCore
 import MixLabProxyLM
@@ -9,16 +10,7 @@ import Testing
 /// The real `mixlab proxy train` executable: standalone with JSON lines on stdout, and as a
 /// trainer under the worker's real attempt supervisor (online, driven by `next`).
 @Suite struct ProxyTrainCommandTests {
-    static let executable: String = {
-        let candidates: [String?] = [
-            Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("mixlab").path,
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mixlab").path,
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent(".build/debug/mixlab").path,
-        ]
-        let paths = candidates.compactMap { $0 }
-        return paths.first { FileManager.default.isExecutableFile(atPath: $0) } ?? paths.last!
-    }()
+    static let executable = MixLabExecutable.path
 
     struct Outcome {
         var status: Int32
