@@ -312,7 +312,9 @@ extension SpecParser {
             ratios: ratios, general: general, domain: domain, checkpoints: checkpoints)
     }
 
-    func checkRunCount(_ design: DesignSpec, domainNames: [String], scaleCount: Int, top: Fields) {
+    func checkRunCount(
+        _ design: DesignSpec, domainNames: [String], scaleCount: Int, comparisonRunsPerSeed: Int, runSeeds: RunSeedPolicy, top: Fields
+    ) {
         let points: Int
         switch design {
         case .dirichlet(let design): points = design.runs
@@ -328,11 +330,16 @@ extension SpecParser {
         case .dcpt(let design):
             points = design.modelSizes.count * design.ratios.count * (design.checkpoints ? 1 : design.tokens.count)
         }
-        let (total, overflow) = points.multipliedReportingOverflow(by: scaleCount)
+        let seedsPerScale = runSeeds == .distinct ? points : 1
+        let (comparison, comparisonOverflow) = (comparisonRunsPerSeed * scaleCount).multipliedReportingOverflow(by: seedsPerScale)
+        let (designRuns, designOverflow) = points.multipliedReportingOverflow(by: scaleCount)
+        let (total, sumOverflow) = designRuns.addingReportingOverflow(comparison)
+        let overflow = comparisonOverflow || designOverflow || sumOverflow
         if overflow || total > SweepSpec.maximumRunCount {
+            let baselines = comparisonRunsPerSeed > 0 ? " + \(overflow ? "many" : String(comparison)) online.compare runs" : ""
             top.report(
                 "design",
-                "expands to \(overflow ? "too many" : String(total)) runs (\(points) design points × \(scaleCount) scale(s)), "
+                "expands to \(overflow ? "too many" : String(total)) runs (\(points) design points × \(scaleCount) scale(s)\(baselines)), "
                     + "more than \(SweepSpec.maximumRunCount)",
                 fix: "use a coarser grid, fewer runs or fewer scales")
         }
