@@ -30,7 +30,8 @@ extension MixLab {
                 return
             }
             let comparison = try JSONDecoder().decode(MethodComparison.self, from: Data(response.comparisonJson.utf8))
-            let weights = comparison.measuredOn.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.3g", $0.value))" }
+            let total = comparison.measuredOn.values.reduce(0, +)
+            let weights = comparison.measuredOn.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.3g", $0.value / total))" }
             print("loss: weighted mean of final losses on \(weights.joined(separator: ", ")); \(comparison.pairs.count) budget/seed pair(s)")
             print(comparison.table)
         }
