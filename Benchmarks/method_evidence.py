@@ -13,6 +13,10 @@ evaluation seeds:
   aioli-transfer  the proportions Aioli learned on quarter-length runs (their own seeds), trained
                   statically at full length
 
+stratified, grid and aioli are one sweep (`online.compare`), and their rows are that sweep's
+`mixlab sweep compare` output; the other methods are separate sweeps compared per seed with the
+stratified runs of that sweep.
+
 The number is the mean held-out cross-entropy (nats/byte) over the domains at the end of the run.
 Caveat printed with the table: every method's final loss is measured on the same held-out slice
 that Aioli steers by and that grid/dml select by; there is no separate test slice yet.
@@ -89,6 +93,9 @@ class Cluster:
     def runs(self, sweep):
         return json.loads(self.cli("runs", "ls", sweep, "--json"))
 
+    def compare(self, sweep):
+        return json.loads(self.cli("sweep", "compare", sweep, "--json"))
+
     def stop(self):
         for process in self.workers + [self.coordinator]:
             process.send_signal(signal.SIGTERM)
@@ -117,6 +124,11 @@ run_seeds: shared
 def flow(shares, domains):
     """A `{domain: share, …}` YAML flow mapping in domain order."""
     return "{" + ", ".join(f"{d}: {shares[d]}" for d in domains) + "}"
+
+
+def pair_seed(pair):
+    """The seed of a `sweep compare` pair such as `seed=3 steps=4000`."""
+    return int(dict(item.split("=", 1) for item in pair.split())["seed"])
 
 
 def mean_loss(run, domains):
@@ -155,14 +167,16 @@ def main():
     restricted = (f"online: {{method: aioli, rounds: {args.rounds // 2}, init_steps: {args.steps // 2}, "
                   f"params: {{sweeps_per_round: 2, interval_steps: 4, eta: 0.2}}}}")
     objective = "objective: {targets: " + uniform + "}"
+    # Aioli with its stratified and grid baselines in one sweep: same budgets and seeds, the static runs use trainer.command.
+    compared = (f"online: {{method: aioli, rounds: {args.rounds}, params: {{sweeps_per_round: 2, interval_steps: 4, eta: 0.2}},\n"
+                f"  command: {json.dumps(online)},\n  compare: {{stratified: true, grid: {args.grid}, grid_seed: 7}}}}")
 
     cluster = Cluster(mixlab, out, args.workers)
     started = time.time()
     try:
+        methods = cluster.submit("methods", spec(
+            "methods", domains, corpus, f"{{kind: list, mixtures: [{uniform}]}}", static, scales, f"{compared}\n{objective}\nlaws: []"))
         sweeps = {
-            "stratified": cluster.submit("stratified", spec("stratified", domains, corpus, f"{{kind: list, mixtures: [{uniform}]}}", static, scales, "laws: []")),
-            "grid": cluster.submit("grid", spec("grid", domains, corpus, f"{{kind: dirichlet_cover, runs: {args.grid}, seed: 7}}", static, scales, "laws: []")),
-            "aioli": cluster.submit("aioli", spec("aioli", domains, corpus, f"{{kind: list, mixtures: [{uniform}]}}", online, scales, aioli + "\nlaws: []")),
             "aioli-restricted": cluster.submit("aioli-restricted", spec("aioli-restricted", domains, corpus, f"{{kind: list, mixtures: [{uniform}]}}", online, scales, restricted + "\nlaws: []")),
         }
         # The DML search runs with its own seed (never an evaluation seed), then its optimum is trained at every evaluation seed.
@@ -182,19 +196,23 @@ def main():
             "aioli-transfer", domains, corpus, f"{{kind: list, mixtures: [{learned_mixture}]}}", static, scales, "laws: []"))
         dml_mixture = flow(recommended, domains)
         sweeps["dml"] = cluster.submit("dml", spec("dml", domains, corpus, f"{{kind: list, mixtures: [{dml_mixture}]}}", static, scales, "laws: []"))
+        cluster.wait(methods)
         for sweep in sweeps.values():
             cluster.wait(sweep)
 
-        per_seed = {}
+        # stratified, grid and aioli: the one sweep's comparison (grid = its best mixture per seed by the objective).
+        comparison = cluster.compare(methods)
+        pair_seeds = [pair_seed(pair) for pair in comparison["pairs"]]
+        per_seed, steps_per_seed = {}, {}
+        for row in comparison["rows"]:
+            values = dict(zip(pair_seeds, row["per_pair"]))
+            per_seed[row["method"]] = {s: float("nan") if values.get(s) is None else values[s] for s in seeds}
+            steps_per_seed[row["method"]] = row["training_steps_per_pair"]
+        # The methods trained in sweeps of their own: one static or Aioli run per seed (pair index = seed order).
         for method, sweep in sweeps.items():
             runs = [r for r in cluster.runs(sweep) if r["state"] == "succeeded"]
-            points = args.grid if method == "grid" else 1
-            losses = {}
-            for run in runs:
-                seed = seeds[run["index"] // points] if "index" in run else None
-                losses.setdefault(seed, []).append(mean_loss(run, domains))
-            per_seed[method] = {seed: min(values) for seed, values in losses.items()}
-        runs_per_seed = {"stratified": 1, "grid": args.grid, "dml": 1, "aioli": 1, "aioli-restricted": 1, "aioli-transfer": 1}
+            per_seed[method] = {seeds[r["index"]]: mean_loss(r, domains) for r in runs}
+            steps_per_seed[method] = args.steps
         shared_steps = {"dml": args.search_runs * args.steps, "aioli-transfer": 3 * (args.steps // 4)}
         rows = []
         for method in ["stratified", "grid", "dml", "aioli", "aioli-restricted", "aioli-transfer"]:
@@ -204,11 +222,12 @@ def main():
             rows.append({
                 "method": method, "mean": statistics.fmean(values), "stdev": statistics.stdev(values) if len(values) > 1 else 0.0,
                 "delta_vs_stratified": statistics.fmean(values) - statistics.fmean(base), "wins_vs_stratified": wins,
-                "per_seed": values, "training_steps_per_seed": runs_per_seed[method] * args.steps,
+                "per_seed": values, "training_steps_per_seed": int(steps_per_seed[method]),
                 "shared_training_steps": shared_steps.get(method, 0),
             })
+        sweeps["stratified+grid+aioli"] = methods
         result = {"seeds": seeds, "steps": args.steps, "domains": domains, "dml_mixture": recommended, "aioli_learned": learned, "rows": rows,
-                  "seconds": time.time() - started, "sweeps": sweeps}
+                  "seconds": time.time() - started, "sweeps": sweeps, "compare": comparison}
         with open(os.path.join(out, "results.json"), "w") as f:
             json.dump(result, f, indent=2)
         print("| method | mean loss (nats/byte) | sd over seeds | Δ vs stratified | wins vs stratified | training steps |")

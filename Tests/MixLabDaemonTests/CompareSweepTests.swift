@@ -5,8 +5,8 @@ import MixLabTestSupport
 import Testing
 
 /// One online sweep holding Aioli and its `online.compare` baselines, run through the real daemons:
-/// each role runs its own trainer command, only the Aioli runs are driven by the controller, and
-/// `mixlab sweep compare` sets the three methods side by side.
+/// each role runs its own trainer command, only the Aioli runs are driven by the controller, the
+/// sweep's law is fitted to the static runs, and `mixlab sweep compare` sets the three methods side by side.
 @Suite(.serialized) struct CompareSweepTests {
     /// A trainer command that first logs which command it is, then runs ProxyLM with `arguments`.
     static func tagged(_ tag: String, _ arguments: [String]) -> String {
@@ -35,7 +35,7 @@ import Testing
               params: {sweeps_per_round: 1, interval_steps: 4, eta: 0.5}
               command: \(tagged("online", ["--online"] + model))
               compare: {stratified: true, grid: 2}
-            laws: []
+            laws: [linear]
             """
     }
 
@@ -74,6 +74,15 @@ import Testing
         }
         #expect(rows[1]["training_steps_per_pair"] as? Double == 192, "grid trains 2 × 96 steps per seed")
         #expect(rows[2]["pairs_vs_stratified"] as? Int == 2)
+        // The law is fitted to the 6 static runs; an Aioli run's stored mixture is only where it started.
+        var fits: [[String: Any]] = []
+        let deadline = ContinuousClock.now + .seconds(60)
+        while fits.isEmpty, ContinuousClock.now < deadline {
+            let answer = try await cluster.cli(["sweep", "fits", id])
+            fits = (try? JSONSerialization.jsonObject(with: Data(answer.output.utf8)) as? [[String: Any]]) ?? []
+            if fits.isEmpty { try await Task.sleep(for: .milliseconds(300)) }
+        }
+        #expect(fits.first?["runs"] as? Int == 6, "\(fits)\n\(cluster.diagnostics)")
         let table = try await cluster.cli(["sweep", "compare", id, "--domains", "code,math"])
         #expect(table.status == 0 && table.output.contains("| aioli |") && table.output.contains("code 0.5, math 0.5"), "\(table.output)")
         let refused = try await cluster.cli(["sweep", "compare", id, "--domains", "nosuch"])
