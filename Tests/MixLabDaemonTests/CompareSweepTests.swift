@@ -15,13 +15,15 @@ import Testing
     }
 
     static func spec(corpus: String) -> String {
-        let model = ["--model-size", "small", "--batch", "16", "--eval-bytes", "4096", "--seed", "{seed}"]
+        let model = ["--model-size", "small", "--batch", "16", "--eval-bytes", "4096", "--test-bytes", "4096", "--seed", "{seed}"]
         return """
             name: compare-e2e
             domains:
               - {name: code, path: "\(corpus)/code"}
               - {name: math, path: "\(corpus)/math"}
               - {name: prose, path: "\(corpus)/prose"}
+            eval_domains: [code, math, prose, code.test, math.test, prose.test]
+            objective: {targets: {code: 1, math: 1, prose: 1}}
             design: {kind: list, mixtures: [{code: 0.34, math: 0.33, prose: 0.33}]}
             trainer:
               command: \(tagged("static", ["--steps", "{steps}", "--eval-every", "0"] + model))
@@ -83,6 +85,15 @@ import Testing
             if fits.isEmpty { try await Task.sleep(for: .milliseconds(300)) }
         }
         #expect(fits.first?["runs"] as? Int == 6, "\(fits)\n\(cluster.diagnostics)")
+        #expect(compared["measured_on"] as? [String: Double] == ["code": 1, "math": 1, "prose": 1], "the objective by default")
+        // Judged on the test slices, which neither Aioli nor grid's choice saw.
+        let onTest = try await cluster.cliJSON(["sweep", "compare", id, "--domains", "code.test,math.test,prose.test"])
+        #expect(onTest["measured_on"] as? [String: Double] == ["code.test": 1, "math.test": 1, "prose.test": 1])
+        #expect(onTest["selected_by"] as? [String: Double] == ["code": 1, "math": 1, "prose": 1])
+        let testRows = try #require(onTest["rows"] as? [[String: Any]])
+        #expect(testRows.count == 3 && testRows.allSatisfy { ($0["per_pair"] as? [Any])?.allSatisfy { $0 is Double } == true }, "\(onTest)")
+        #expect(
+            testRows.map { $0["per_pair"] as? [Double] } != rows.map { $0["per_pair"] as? [Double] }, "the test slice gives other losses")
         let table = try await cluster.cli(["sweep", "compare", id, "--domains", "code,math"])
         #expect(table.status == 0 && table.output.contains("| aioli |") && table.output.contains("code 0.5, math 0.5"), "\(table.output)")
         let refused = try await cluster.cli(["sweep", "compare", id, "--domains", "nosuch"])
