@@ -330,8 +330,11 @@ extension SpecParser {
         case .dcpt(let design):
             points = design.modelSizes.count * design.ratios.count * (design.checkpoints ? 1 : design.tokens.count)
         }
-        let seedsPerScale = runSeeds == .distinct ? points : 1
-        let (comparison, comparisonOverflow) = (comparisonRunsPerSeed * scaleCount).multipliedReportingOverflow(by: seedsPerScale)
+        // Baselines repeat per distinct budget of the design's runs: per design point when seeds
+        // (or, for D-CPT, model sizes and tokens) differ between points.
+        var budgetsPerScale = runSeeds == .distinct ? points : 1
+        if case .dcpt = design { budgetsPerScale = points }
+        let (comparison, comparisonOverflow) = (comparisonRunsPerSeed * scaleCount).multipliedReportingOverflow(by: budgetsPerScale)
         let (designRuns, designOverflow) = points.multipliedReportingOverflow(by: scaleCount)
         let (total, sumOverflow) = designRuns.addingReportingOverflow(comparison)
         let overflow = comparisonOverflow || designOverflow || sumOverflow

@@ -157,10 +157,9 @@ extension SweepSpec {
             let points = try Self.catching { try SweepDesign.dirichletCover(cover).generate(domains: domainNames, seed: UInt64(compare.gridSeed)) }.points
             baselines += points.enumerated().map { (.grid, $0.offset, $0.element.shares) }
         }
-        var seen: [BudgetSpec] = []
+        var seen: Set<String> = []
         var runs: [PlannedRun] = []
-        for run in online where !seen.contains(run.budget) {
-            seen.append(run.budget)
+        for run in online where seen.insert(run.budgetJSON).inserted {
             for (method, point, shares) in baselines {
                 var budget = run.budget
                 budget.mixingMethod = method

@@ -472,9 +472,7 @@ struct SpecParser {
     func parseCompare(_ node: SpecNode, at path: String) -> CompareSpec? {
         guard let fields = reader.fields(node, at: path, allowed: CompareSpec.CodingKeys.allCases.map(\.rawValue)) else { return nil }
         var compare = CompareSpec()
-        if fields.has("stratified") {
-            if let stratified = fields.bool("stratified") { compare.stratified = stratified }
-        }
+        if let stratified = fields.bool("stratified") { compare.stratified = stratified }
         if let grid = fields.int("grid", fix: "give the number of static mixtures, for example `grid: 10`") {
             if grid < 2 {
                 fields.report("grid", "is \(grid)", fix: "use 2 or more mixtures (the best of them is grid's result), or leave `grid` out")

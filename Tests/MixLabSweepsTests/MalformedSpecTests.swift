@@ -208,6 +208,11 @@ struct MalformedSpecTests {
             label: "a budget that sets the run's method itself",
             yaml: SpecFixtures.smoke(adding: "budget: {steps: 400, mixing_method: grid}"),
             expected: ["budget.mixing_method: is set by MixLab on each run of an online sweep", "remove it"]),
+        BadSpec(
+            label: "baselines that take the sweep past the run limit",
+            yaml: SpecFixtures.smoke(replacing: "runs: 8", with: "runs: 11")
+                + "budget: {steps: 400}\nonline: {method: aioli, compare: {grid: 10000}}\n",
+            expected: ["design: expands to 110011 runs (11 design points × 1 scale(s) + 110000 online.compare runs)"]),
         BadSpec(label: "empty document", yaml: "# nothing\n", expected: ["(document): is empty"]),
     ]
 
