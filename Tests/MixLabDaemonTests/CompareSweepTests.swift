@@ -94,6 +94,9 @@ import Testing
         #expect(testRows.count == 3 && testRows.allSatisfy { ($0["per_pair"] as? [Any])?.allSatisfy { $0 is Double } == true }, "\(onTest)")
         #expect(
             testRows.map { $0["per_pair"] as? [Double] } != rows.map { $0["per_pair"] as? [Double] }, "the test slice gives other losses")
+        let direct = try await cluster.cli(["sweep", "compare", id, "--domains", "code.test,math.test,prose.test", "--database", cluster.databaseURL, "--json"])
+        let fromStore = try JSONSerialization.jsonObject(with: Data(direct.output.utf8)) as? NSDictionary
+        #expect(fromStore == onTest as NSDictionary, "reading the store directly gives the coordinator's answer: \(direct.output)")
         let table = try await cluster.cli(["sweep", "compare", id, "--domains", "code,math"])
         #expect(table.status == 0 && table.output.contains("| aioli |") && table.output.contains("code 0.5, math 0.5"), "\(table.output)")
         let refused = try await cluster.cli(["sweep", "compare", id, "--domains", "nosuch"])
