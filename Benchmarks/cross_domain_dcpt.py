@@ -167,7 +167,6 @@ def main():
 
         fit_started = time.time()
         report = json.loads(sh([mixlab, "cross-domain", "--data", points_path, "--format", "json"]))
-        table = sh([mixlab, "cross-domain", "--data", points_path, "--format", "markdown"])
         timings["fit_s"] = time.time() - fit_started
         timings["total_s"] = time.time() - started
         result = {"general": args.general, "domains": cpt_domains, "sizes": sizes, "base_steps": args.base_steps,
@@ -182,11 +181,22 @@ def main():
         for d in cpt_domains:
             print(f"| {d} | " + " | ".join(f"{k1[(d, n)]:.4f}" for n in sizes) + " | " + " | ".join(f"{k2[(d, n)]:.4f}" for n in sizes) + " |")
         print()
-        print(table, end="")
+        def cells(error):
+            return f"{error['r2']:.3f} | {error['mae']:.4f} | {error['mape_percent']:.2f}%"
+        print("| held-out domain | rows | cross-domain R² | MAE | MAPE | per-domain fit R² | MAE | MAPE | no domain term R² | MAE | MAPE |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        for held in report["held_out"]:
+            print(f"| {held['domain']} | {held['cross_domain']['rows']} | {cells(held['cross_domain'])} | {cells(held['per_domain_fit'])} "
+                  f"| {cells(held['no_domain_term'])} |")
         means = report["mean"]
-        print(f"| mean | | {means['cross_domain']['r2']:.3f} | {means['cross_domain']['mae']:.4f} | {means['cross_domain']['mape_percent']:.2f}% "
-              f"| {means['per_domain_fit']['r2']:.3f} | {means['per_domain_fit']['mae']:.4f} | {means['per_domain_fit']['mape_percent']:.2f}% "
-              f"| {means['no_domain_term']['r2']:.3f} | {means['no_domain_term']['mae']:.4f} | {means['no_domain_term']['mape_percent']:.2f}% |")
+        print(f"| mean | | {cells(means['cross_domain'])} | {cells(means['per_domain_fit'])} | {cells(means['no_domain_term'])} |")
+        print()
+        print("| held-out domain | E | A | alpha | B | eta | beta | C | gamma | epsilon | F | mu | w1 | w2 |")
+        print("|---|" + "---|" * 13)
+        for held in report["held_out"]:
+            p = held["params"]
+            print(f"| {held['domain']} | " + " | ".join(f"{p[k]:.4g}" for k in
+                  ["E", "A", "alpha", "B", "eta", "beta", "C", "gamma", "epsilon", "F", "mu", "w1", "w2"]) + " |")
         for warning in report.get("warnings", []):
             print(f"warning: {warning}")
         print(f"{len(points)} points; base {timings['base_s']:.0f} s, all training {timings['training_s']:.0f} s, "
