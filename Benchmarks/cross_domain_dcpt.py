@@ -68,6 +68,8 @@ def main():
     parser.add_argument("--corpus", help="corpus folder (default: a synthetic corpus in OUT/corpus)")
     parser.add_argument("--synth-bytes", type=int, default=1_000_000, help="bytes per domain of the synthetic corpus")
     parser.add_argument("--synth-seed", type=int, default=42)
+    parser.add_argument("--add-synthetic", default="",
+                        help="with --corpus: also these synthetic domains, named syn_<domain> (a combined corpus of links in OUT/corpus-combined)")
     parser.add_argument("--general", default="prose")
     parser.add_argument("--domains", default="code,config,docs,legal,math", help="CPT domains")
     parser.add_argument("--sizes", default="21000,37000,54000", help="model sizes N (parameters)")
@@ -87,9 +89,23 @@ def main():
     all_domains = sorted(set(cpt_domains) | {args.general})
     sizes = [int(s) for s in args.sizes.split(",")]
     corpus = os.path.abspath(args.corpus) if args.corpus else os.path.join(out, "corpus")
-    if not args.corpus and not os.path.exists(os.path.join(corpus, "manifest.json")):
-        sh([mixlab, "corpus", "synth", "--out", corpus, "--seed", str(args.synth_seed), "--bytes-per-domain", str(args.synth_bytes),
-            "--domains", ",".join(all_domains)])
+    def synthesize(folder, domains):
+        if not os.path.exists(os.path.join(folder, "manifest.json")):
+            sh([mixlab, "corpus", "synth", "--out", folder, "--seed", str(args.synth_seed), "--bytes-per-domain", str(args.synth_bytes),
+                "--domains", ",".join(domains)])
+    if not args.corpus:
+        synthesize(corpus, all_domains)
+    elif args.add_synthetic:
+        synthetic = args.add_synthetic.split(",")
+        synthesize(os.path.join(out, "corpus-synthetic"), synthetic)
+        combined = os.path.join(out, "corpus-combined")
+        os.makedirs(combined, exist_ok=True)
+        links = {d: os.path.join(corpus, d) for d in os.listdir(corpus) if os.path.isdir(os.path.join(corpus, d))}
+        links.update({f"syn_{d}": os.path.join(out, "corpus-synthetic", d) for d in synthetic})
+        for name, target in links.items():
+            if not os.path.lexists(os.path.join(combined, name)):
+                os.symlink(target, os.path.join(combined, name))
+        corpus = combined
     checkpoints = os.path.join(out, "checkpoints")
     os.makedirs(checkpoints, exist_ok=True)
     base_checkpoint = os.path.join(checkpoints, "base-{model_size}.ckpt")
