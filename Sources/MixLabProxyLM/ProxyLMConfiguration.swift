@@ -12,6 +12,10 @@ public struct ProxyLMConfiguration: Sendable, Hashable {
     public var epsilon: Float = 1e-8
     /// Held-out positions per domain: the first `evalBytes` bytes of each `valid` text.
     public var evalBytes = 16_384
+    /// Test positions per domain, right after the held-out slice in each `valid` text; 0 for none.
+    /// Reported as the evaluation-only domains `NAME.test` (see ``ProxyLMTrainer/testDomainName(_:)``),
+    /// so a method can steer by the held-out slice while it is judged on text it never saw.
+    public var testBytes = 0
     public var seed: UInt64 = 0
 
     public init() {}
@@ -37,6 +41,7 @@ public struct ProxyLMConfiguration: Sendable, Hashable {
         try check(architecture.layers, "--layers", 1...2)
         try check(batch, "--batch", 1...65_536)
         try check(evalBytes, "--eval-bytes", 1...100_000_000)
+        try check(testBytes, "--test-bytes", 0...100_000_000)
         guard learningRate.isFinite, learningRate > 0 else {
             throw MixLabInputError(field: "--lr", problem: "is \(learningRate)", fix: "use a finite learning rate > 0, e.g. 3e-3")
         }

@@ -39,6 +39,14 @@ public final class ProxyLMTrainer {
         guard Set(domains.map(\.name)).count == domains.count else {
             throw MixLabInputError(field: "domains", problem: "name a domain twice", fix: "give each domain once")
         }
+        if configuration.testBytes > 0 {
+            for domain in domains where domain.valid.count < configuration.evalBytes + configuration.testBytes {
+                throw MixLabInputError(
+                    field: "--test-bytes \(configuration.testBytes)",
+                    problem: "needs \(configuration.evalBytes + configuration.testBytes) bytes of valid.txt for domain \(domain.name) (--eval-bytes + --test-bytes), but it has \(domain.valid.count)",
+                    fix: "lower --test-bytes or --eval-bytes, or give \(domain.name) a longer valid.txt")
+            }
+        }
         self.configuration = configuration
         self.domains = domains
         let architecture = configuration.architecture
@@ -164,23 +172,32 @@ public final class ProxyLMTrainer {
         (0..<steps).map { _ in trainStep() }
     }
 
-    /// Mean cross-entropy (nats per byte) of each domain on its fixed held-out slice.
+    /// Mean cross-entropy (nats per byte) of each domain on its fixed held-out slice, and with
+    /// ``ProxyLMConfiguration/testBytes`` on its test slice, keyed ``testDomainName(_:)``.
     public func evaluate() -> [String: Double] {
         var losses: [String: Double] = [:]
-        for domain in domains { losses[domain.name] = heldOutLoss(domain) }
+        for domain in domains {
+            let heldOut = heldOutPositions(domain)
+            losses[domain.name] = meanLoss(domain, positions: 0..<heldOut)
+            if configuration.testBytes > 0 {
+                losses[Self.testDomainName(domain.name)] = meanLoss(domain, positions: heldOut..<heldOut + configuration.testBytes)
+            }
+        }
         return losses
     }
 
-    /// Held-out positions evaluated per domain.
+    /// The evaluation-only domain under which a domain's test-slice loss is reported.
+    public static func testDomainName(_ domain: String) -> String { domain + ".test" }
+
+    /// Held-out positions evaluated per domain (the start of `valid`).
     public func heldOutPositions(_ domain: ByteDomain) -> Int { min(configuration.evalBytes, domain.valid.count) }
 
-    private func heldOutLoss(_ domain: ByteDomain) -> Double {
+    private func meanLoss(_ domain: ByteDomain, positions: Range<Int>) -> Double {
         let context = configuration.architecture.context
-        let positions = heldOutPositions(domain)
         var total = 0.0
-        var start = 0
-        while start < positions {
-            let rows = min(Self.evaluationChunk, positions - start)
+        var start = positions.lowerBound
+        while start < positions.upperBound {
+            let rows = min(Self.evaluationChunk, positions.upperBound - start)
             domain.valid.withUnsafeBufferPointer { text in
                 contexts.withUnsafeMutableBufferPointer { contextBuffer in
                     targets.withUnsafeMutableBufferPointer { targetBuffer in
@@ -195,7 +212,7 @@ public final class ProxyLMTrainer {
             total += workspace.totalLoss(model, contexts: contexts, targets: targets, rows: rows)
             start += rows
         }
-        return total / Double(positions)
+        return total / Double(positions.count)
     }
 
     private func sampleDomain() -> Int {

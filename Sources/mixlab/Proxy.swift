@@ -42,6 +42,11 @@ extension MixLab {
         @Option(help: "Also evaluate once these many tokens are trained, T[,T…] (e.g. a D-CPT budget's {eval_tokens}).")
         var evalTokens: [String] = []
         @Option(help: "Held-out positions per domain (the start of valid.txt).") var evalBytes: Int = 16_384
+        @Option(help: """
+            Test positions per domain, right after the held-out ones in valid.txt, reported as the \
+            evaluation-only domains NAME.test at every evaluation (list them in the sweep's eval_domains). 0: none.
+            """)
+        var testBytes: Int = 0
         @Option(help: "Seconds between progress reports.") var progressEvery: Double = 2
         @Flag(help: "Online (Aioli): ask the worker for each segment's mixture and steps until it says stop.") var online = false
         @Option(help: "At the end, save weights, Adam state, step and data order to this file (written atomically).")
@@ -155,6 +160,7 @@ extension MixLab {
             configuration.batch = batch
             configuration.learningRate = lr
             configuration.evalBytes = evalBytes
+            configuration.testBytes = testBytes
             configuration.seed = seed
             try configuration.validate()
             return configuration

@@ -90,7 +90,9 @@ import Testing
         print("aioli main-segment proportions: \(mains)")
         #expect(mains.count == 4)
         #expect(mains.contains { $0 != mains[0] } || mains[0] != [1.0 / 3, 1.0 / 3, 1.0 / 3], "the proportions moved: \(mains)")
-        #expect(uninterrupted.allSatisfy { $0.lossesJSON != "{}" || $0.seq == 0 || $0.step == 0 }, "every boundary had losses")
+        let boundaryLosses = try uninterrupted.map { try JSONDecoder().decode([String: Double].self, from: Data($0.lossesJSON.utf8)) }
+        #expect(
+            boundaryLosses.allSatisfy { Set($0.keys).isSuperset(of: ["code", "math", "prose"]) }, "every decision, the first included, had losses: \(boundaryLosses)")
 
         let interrupted = try await Self.trajectory(interruptAfter: 6)
         #expect(interrupted.map(\.decisionJSON) == uninterrupted.map(\.decisionJSON), "the same decisions after the restart")

@@ -2,8 +2,8 @@ import Foundation
 import MixLabTestSupport
 import Testing
 
-/// A D-CPT sweep end to end: ProxyLM runs at three model sizes × five domain ratios, evaluated at
-/// three token checkpoints, through the real daemons; the coordinator fits the D-CPT Law to the
+/// A D-CPT sweep end to end: ProxyLM runs at four model sizes × five domain ratios, evaluated at
+/// four token checkpoints, through the real daemons; the coordinator fits the D-CPT Law to the
 /// general and to the domain loss, and `sweep mixture --usage` answers the three usages.
 @Suite(.serialized) struct DCPTSweepTests {
     @Test func aDCPTSweepFitsBothLawsAndAnswersTheThreeUsages() async throws {
@@ -25,8 +25,8 @@ import Testing
               kind: dcpt
               general: prose
               domain: code
-              model_sizes: [21000, 37000, 54000]
-              tokens: [16000, 32000, 64000]
+              model_sizes: [21000, 37000, 54000, 103000]
+              tokens: [16000, 32000, 64000, 128000]
               ratios: [0.1, 0.3, 0.5, 0.7, 0.9]
               checkpoints: true
             trainer:
@@ -40,7 +40,7 @@ import Testing
         let id = try #require(try await cluster.cliJSON(["sweep", "submit", spec])["id"] as? String)
         let status = try await cluster.waitForSweep(id, timeout: .seconds(600))
         let counts = try #require(status["counts"] as? [String: Int])
-        #expect(counts["succeeded"] == 15, "\(status)\n\(cluster.diagnostics)")
+        #expect(counts["succeeded"] == 20, "\(status)\n\(cluster.diagnostics)")
 
         // Both fits are stored once the sweep completes (fitting runs after the last run ends).
         var reports: [[String: Any]] = []
@@ -55,14 +55,20 @@ import Testing
         }
         #expect(Set(reports.compactMap { $0["role"] as? String }) == ["general", "domain"], "\(reports)\n\(cluster.diagnostics)")
         for report in reports {
-            print("dcpt \(report["role"] ?? "?"): train \(report["train"] ?? "?"), cv \(report["cv"] ?? "?")")
+            print("dcpt \(report["role"] ?? "?"): train \(report["train"] ?? "?"), cv \(report["cv"] ?? "?"), holdout \(report["holdout"] ?? "?")")
             #expect(report["law"] as? String == "dcpt")
-            // 15 runs × 3 checkpoints of each eval domain.
-            #expect(report["rows"] as? Int == 45, "\(report)")
+            // 20 runs × 4 checkpoints of each eval domain.
+            #expect(report["rows"] as? Int == 80, "\(report)")
             let train = try #require(report["train"] as? [String: Any])
             let r2 = try #require(train["r2"] as? Double)
             #expect(r2 > 0.5, "the D-CPT law explains the ProxyLM losses: \(report)")
             #expect(report["cv"] != nil, "held-out error over runs is reported: \(report)")
+            // Extrapolation to the largest size and token count, and interpolation to unseen ratios.
+            let holdout = try #require(report["holdout"] as? [String: [String: Any]], "\(report)")
+            #expect(Set(holdout.keys) == ["size", "data", "ratio"], "\(holdout)")
+            #expect(holdout.values.allSatisfy { ($0["mape"] as? Double)?.isFinite == true }, "every hold-out fitted: \(holdout)")
+            let ratioError = try #require(holdout["ratio"]?["mape"] as? Double)
+            #expect(ratioError < 0.1, "the law interpolates to a ratio it was not fitted on: \(holdout)")
         }
 
         let tradeoff = try await usage(cluster, [id, "--usage", "tradeoff", "--tolerance", "0.03"])

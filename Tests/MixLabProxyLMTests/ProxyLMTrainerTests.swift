@@ -86,6 +86,40 @@ import Testing
         #expect(loss.isFinite && loss < 1, "loss \(loss)")
     }
 
+    @Test func testSliceIsTheTextRightAfterTheHeldOutSlice() throws {
+        var split = Self.configuration(seed: 5)
+        split.evalBytes = 2_048
+        split.testBytes = 1_024
+        var whole = split
+        whole.testBytes = 0
+        whole.evalBytes = 3_072
+        let splitTrainer = try ProxyLMTrainer(configuration: split, domains: Self.corpus, weights: ["code": 1, "prose": 1])
+        let wholeTrainer = try ProxyLMTrainer(configuration: whole, domains: Self.corpus, weights: ["code": 1, "prose": 1])
+        splitTrainer.train(steps: 40)
+        wholeTrainer.train(steps: 40)
+        let parts = splitTrainer.evaluate(), combined = wholeTrainer.evaluate()
+        #expect(Set(parts.keys) == Set(SyntheticCorpus.names + SyntheticCorpus.names.map(ProxyLMTrainer.testDomainName)))
+        for name in SyntheticCorpus.names {
+            let heldOut = try #require(parts[name]), test = try #require(parts[name + ".test"])
+            let reassembled = (heldOut * 2_048 + test * 1_024) / 3_072
+            #expect(abs(reassembled - (combined[name] ?? .nan)) < 1e-9, "\(name): \(reassembled) vs \(combined[name] ?? .nan)")
+            #expect(heldOut != test, "\(name): the two slices are different text")
+        }
+    }
+
+    @Test func testSliceLongerThanTheValidTextNamesTheDomainAndTheFix() {
+        var configuration = Self.configuration(seed: 0)
+        configuration.testBytes = 1_000
+        let short = ByteDomain(name: "short", train: Array("abcdef".utf8), valid: Array(repeating: 97, count: 2_500))
+        do {
+            _ = try ProxyLMTrainer(configuration: configuration, domains: [short], weights: ["short": 1])
+            Issue.record("a test slice past the end of valid.txt was accepted")
+        } catch {
+            #expect(error.field == "--test-bytes 1000")
+            #expect(error.problem.contains("short") && error.problem.contains("3048"), "\(error.problem)")
+        }
+    }
+
     @Test func badInputNamesTheField() {
         var configuration = Self.configuration(seed: 0)
         configuration.architecture.layers = 3

@@ -102,6 +102,7 @@ import Testing
         (["--mixture", "web=1"], "mixture domain web"),
         (["--online"], "--online"),
         (["--lr", "0"], "--lr"),
+        (["--test-bytes", "99000000"], "--test-bytes 99000000"),
     ])
     func badInputIsOneLineNamingTheField(extra: [String], field: String) throws {
         let corpus = try Self.corpus()
