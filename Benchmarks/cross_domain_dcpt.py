@@ -177,7 +177,7 @@ def main():
                                "k2": k2[(domain, n)], "loss": loss, "run": run_id})
         points_path = os.path.join(out, "points.csv")
         with open(points_path, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=["domain", "N", "D", "r", "k1", "k2", "loss", "run"])
+            writer = csv.DictWriter(f, fieldnames=["domain", "N", "D", "r", "k1", "k2", "loss", "run"], lineterminator="\n")
             writer.writeheader()
             writer.writerows(points)
 

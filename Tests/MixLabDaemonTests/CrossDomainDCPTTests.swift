@@ -42,7 +42,7 @@ import Testing
         #expect(k1.count == domains.count * sizes.count && k2.count == k1.count)
         #expect(k1.values.allSatisfy { $0 > 0 && $0.isFinite } && k2.values.allSatisfy { (0...1).contains($0) }, "\(k1) \(k2)")
 
-        let points = try String(contentsOfFile: "\(out)/points.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        let points = try String(contentsOfFile: "\(out)/points.csv", encoding: .utf8).split(whereSeparator: \.isNewline).dropFirst()
         #expect(points.count == domains.count * sizes.count * ratios.count * tokens.count, "one row per checkpoint: \(points.count)")
         let report = try #require(results["report"] as? [String: Any])
         let heldOut = try #require(report["held_out"] as? [[String: Any]])
