@@ -13,9 +13,14 @@ evaluation seeds:
   aioli-transfer  the proportions Aioli learned on quarter-length runs (their own seeds), trained
                   statically at full length
 
+stratified, grid and aioli are one sweep (`online.compare`), and their rows are that sweep's
+`mixlab sweep compare` output; the other methods are separate sweeps compared per seed with the
+stratified runs of that sweep.
+
 The number is the mean held-out cross-entropy (nats/byte) over the domains at the end of the run.
-Caveat printed with the table: every method's final loss is measured on the same held-out slice
-that Aioli steers by and that grid/dml select by; there is no separate test slice yet.
+By default every method's final loss is measured on the same held-out slice that Aioli steers by
+and that grid/dml select by. With --test-bytes T the runs also report a test slice (NAME.test, the
+T positions after the held-out ones) and every method is judged on it instead.
 
     python3 Benchmarks/method_evidence.py --mixlab .build/debug/mixlab --out /tmp/evidence
 """
@@ -89,6 +94,9 @@ class Cluster:
     def runs(self, sweep):
         return json.loads(self.cli("runs", "ls", sweep, "--json"))
 
+    def compare(self, sweep, domains):
+        return json.loads(self.cli("sweep", "compare", sweep, "--domains", ",".join(domains), "--json"))
+
     def stop(self):
         for process in self.workers + [self.coordinator]:
             process.send_signal(signal.SIGTERM)
@@ -96,7 +104,7 @@ class Cluster:
             process.wait(timeout=60)
 
 
-def spec(name, domains, corpus, design, command, scales, extra=""):
+def spec(name, domains, corpus, design, command, scales, extra="", evaluation=""):
     domain_lines = "\n".join(f'  - {{name: {d}, path: "{os.path.join(corpus, d)}"}}' for d in domains)
     scale_lines = "\n".join(f"  - {{steps: {s['steps']}, seed: {s['seed']}}}" for s in scales)
     return f"""name: {name}
@@ -110,6 +118,7 @@ trainer:
 scales:
 {scale_lines}
 run_seeds: shared
+{evaluation}
 {extra}
 """
 
@@ -117,6 +126,11 @@ run_seeds: shared
 def flow(shares, domains):
     """A `{domain: share, …}` YAML flow mapping in domain order."""
     return "{" + ", ".join(f"{d}: {shares[d]}" for d in domains) + "}"
+
+
+def pair_seed(pair):
+    """The seed of a `sweep compare` pair such as `seed=3 steps=4000`."""
+    return int(dict(item.split("=", 1) for item in pair.split())["seed"])
 
 
 def mean_loss(run, domains):
@@ -137,6 +151,9 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--eval-bytes", type=int, default=8192)
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--test-bytes", type=int, default=0,
+                        help="judge every method on a test slice of this many positions after the held-out one (NAME.test), "
+                             "while Aioli steers and grid/dml select on the held-out slice (0: judge on the held-out slice)")
     args = parser.parse_args()
 
     mixlab = os.path.abspath(args.mixlab)
@@ -148,53 +165,63 @@ def main():
         sh([mixlab, "corpus", "gather", "--out", corpus, "--domains", ",".join(domains), "--cap-mib", "2"])
     seeds = list(range(1, args.seeds + 1))
     scales = [{"steps": args.steps, "seed": s} for s in seeds]
-    static = [mixlab, "proxy", "train", "--steps", "{steps}", "--seed", "{seed}", "--eval-every", "0", "--eval-bytes", str(args.eval_bytes)]
-    online = [mixlab, "proxy", "train", "--online", "--seed", "{seed}", "--eval-bytes", str(args.eval_bytes)]
+    evaluation_args = ["--eval-bytes", str(args.eval_bytes)] + (["--test-bytes", str(args.test_bytes)] if args.test_bytes else [])
+    static = [mixlab, "proxy", "train", "--steps", "{steps}", "--seed", "{seed}", "--eval-every", "0"] + evaluation_args
+    online = [mixlab, "proxy", "train", "--online", "--seed", "{seed}"] + evaluation_args
+    # The loss every method is judged by: the held-out slice, or with --test-bytes the test slice no method saw.
+    measured = [f"{d}.test" for d in domains] if args.test_bytes else domains
     uniform = flow({d: 1 / len(domains) for d in domains}, domains)
     aioli = f"online: {{method: aioli, rounds: {args.rounds}, params: {{sweeps_per_round: 2, interval_steps: 4, eta: 0.2}}}}"
     restricted = (f"online: {{method: aioli, rounds: {args.rounds // 2}, init_steps: {args.steps // 2}, "
                   f"params: {{sweeps_per_round: 2, interval_steps: 4, eta: 0.2}}}}")
     objective = "objective: {targets: " + uniform + "}"
+    evaluation = objective + (f"\neval_domains: {json.dumps(domains + measured)}" if args.test_bytes else "")
+    # Aioli with its stratified and grid baselines in one sweep: same budgets and seeds, the static runs use trainer.command.
+    compared = (f"online: {{method: aioli, rounds: {args.rounds}, params: {{sweeps_per_round: 2, interval_steps: 4, eta: 0.2}},\n"
+                f"  command: {json.dumps(online)},\n  compare: {{stratified: true, grid: {args.grid}, grid_seed: 7}}}}")
 
     cluster = Cluster(mixlab, out, args.workers)
     started = time.time()
     try:
+        methods = cluster.submit("methods", spec(
+            "methods", domains, corpus, f"{{kind: list, mixtures: [{uniform}]}}", static, scales, f"{compared}\nlaws: []", evaluation))
         sweeps = {
-            "stratified": cluster.submit("stratified", spec("stratified", domains, corpus, f"{{kind: list, mixtures: [{uniform}]}}", static, scales, "laws: []")),
-            "grid": cluster.submit("grid", spec("grid", domains, corpus, f"{{kind: dirichlet_cover, runs: {args.grid}, seed: 7}}", static, scales, "laws: []")),
-            "aioli": cluster.submit("aioli", spec("aioli", domains, corpus, f"{{kind: list, mixtures: [{uniform}]}}", online, scales, aioli + "\nlaws: []")),
-            "aioli-restricted": cluster.submit("aioli-restricted", spec("aioli-restricted", domains, corpus, f"{{kind: list, mixtures: [{uniform}]}}", online, scales, restricted + "\nlaws: []")),
+            "aioli-restricted": cluster.submit("aioli-restricted", spec("aioli-restricted", domains, corpus, f"{{kind: list, mixtures: [{uniform}]}}", online, scales, restricted + "\nlaws: []", evaluation)),
         }
         # The DML search runs with its own seed (never an evaluation seed), then its optimum is trained at every evaluation seed.
         search = cluster.submit("dml-search", spec(
             "dml-search", domains, corpus, f"{{kind: dirichlet, runs: {args.search_runs}, seed: 3, strengths: [1, 2, 4, 8, 16]}}", static,
-            [{"steps": args.steps, "seed": 1000}], f"laws: [dml]\n{objective}"))
+            [{"steps": args.steps, "seed": 1000}], "laws: [dml]", evaluation))
         cluster.wait(search)
         recommended = cluster.mixture(search, "dml")
         # Aioli's transfer setting: learn proportions on short runs (their own seeds), train them statically at full length.
         short = cluster.submit("aioli-short", spec(
             "aioli-short", domains, corpus, f"{{kind: list, mixtures: [{uniform}]}}", online,
-            [{"steps": args.steps // 4, "seed": 2000 + s} for s in range(3)], aioli + "\nlaws: []"))
+            [{"steps": args.steps // 4, "seed": 2000 + s} for s in range(3)], aioli + "\nlaws: []", evaluation))
         cluster.wait(short)
         learned = cluster.mixture(short, "aioli")
         learned_mixture = flow(learned, domains)
         sweeps["aioli-transfer"] = cluster.submit("aioli-transfer", spec(
-            "aioli-transfer", domains, corpus, f"{{kind: list, mixtures: [{learned_mixture}]}}", static, scales, "laws: []"))
+            "aioli-transfer", domains, corpus, f"{{kind: list, mixtures: [{learned_mixture}]}}", static, scales, "laws: []", evaluation))
         dml_mixture = flow(recommended, domains)
-        sweeps["dml"] = cluster.submit("dml", spec("dml", domains, corpus, f"{{kind: list, mixtures: [{dml_mixture}]}}", static, scales, "laws: []"))
+        sweeps["dml"] = cluster.submit("dml", spec("dml", domains, corpus, f"{{kind: list, mixtures: [{dml_mixture}]}}", static, scales, "laws: []", evaluation))
+        cluster.wait(methods)
         for sweep in sweeps.values():
             cluster.wait(sweep)
 
-        per_seed = {}
+        # stratified, grid and aioli: the one sweep's comparison (grid = its best mixture per seed by the objective).
+        comparison = cluster.compare(methods, measured)
+        pair_seeds = [pair_seed(pair) for pair in comparison["pairs"]]
+        per_seed, steps_per_seed = {}, {}
+        for row in comparison["rows"]:
+            values = dict(zip(pair_seeds, row["per_pair"]))
+            per_seed[row["method"]] = {s: float("nan") if values.get(s) is None else values[s] for s in seeds}
+            steps_per_seed[row["method"]] = row["training_steps_per_pair"]
+        # The methods trained in sweeps of their own: one static or Aioli run per seed (pair index = seed order).
         for method, sweep in sweeps.items():
             runs = [r for r in cluster.runs(sweep) if r["state"] == "succeeded"]
-            points = args.grid if method == "grid" else 1
-            losses = {}
-            for run in runs:
-                seed = seeds[run["index"] // points] if "index" in run else None
-                losses.setdefault(seed, []).append(mean_loss(run, domains))
-            per_seed[method] = {seed: min(values) for seed, values in losses.items()}
-        runs_per_seed = {"stratified": 1, "grid": args.grid, "dml": 1, "aioli": 1, "aioli-restricted": 1, "aioli-transfer": 1}
+            per_seed[method] = {seeds[r["index"]]: mean_loss(r, measured) for r in runs}
+            steps_per_seed[method] = args.steps
         shared_steps = {"dml": args.search_runs * args.steps, "aioli-transfer": 3 * (args.steps // 4)}
         rows = []
         for method in ["stratified", "grid", "dml", "aioli", "aioli-restricted", "aioli-transfer"]:
@@ -204,11 +231,12 @@ def main():
             rows.append({
                 "method": method, "mean": statistics.fmean(values), "stdev": statistics.stdev(values) if len(values) > 1 else 0.0,
                 "delta_vs_stratified": statistics.fmean(values) - statistics.fmean(base), "wins_vs_stratified": wins,
-                "per_seed": values, "training_steps_per_seed": runs_per_seed[method] * args.steps,
+                "per_seed": values, "training_steps_per_seed": int(steps_per_seed[method]),
                 "shared_training_steps": shared_steps.get(method, 0),
             })
-        result = {"seeds": seeds, "steps": args.steps, "domains": domains, "dml_mixture": recommended, "aioli_learned": learned, "rows": rows,
-                  "seconds": time.time() - started, "sweeps": sweeps}
+        sweeps["stratified+grid+aioli"] = methods
+        result = {"seeds": seeds, "steps": args.steps, "domains": domains, "measured_on": measured, "dml_mixture": recommended, "aioli_learned": learned, "rows": rows,
+                  "seconds": time.time() - started, "sweeps": sweeps, "compare": comparison}
         with open(os.path.join(out, "results.json"), "w") as f:
             json.dump(result, f, indent=2)
         print("| method | mean loss (nats/byte) | sd over seeds | Δ vs stratified | wins vs stratified | training steps |")

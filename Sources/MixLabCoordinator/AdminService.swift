@@ -230,6 +230,17 @@ struct AdminService: Mixlab_V1_Admin.SimpleServiceProtocol {
         }
     }
 
+    func compareMethods(request: Mixlab_V1_CompareMethodsRequest, context: ServerContext) async throws -> Mixlab_V1_CompareMethodsResponse {
+        try authorize(context, "comparing a sweep's methods")
+        return try await mapErrors {
+            let comparison = try await coordinator.compareMethods(in: SweepID(request.sweepID), domains: request.domains)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let json = String(decoding: try encoder.encode(comparison), as: UTF8.self)
+            return .with { $0.comparisonJson = json }
+        }
+    }
+
     private func requireState(of id: SweepID, in states: [SweepState], action: String) async throws {
         guard let sweep = try await store.sweep(id) else { throw StoreError(.unknownSweep, "no sweep \(id); `mixlab sweep ls` lists them") }
         guard states.contains(sweep.state) else {

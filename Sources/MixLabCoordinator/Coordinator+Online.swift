@@ -12,7 +12,7 @@ extension Coordinator {
     /// losses the trainer reported at this step, and the decision and the new state are stored
     /// *before* the answer is sent, so a restarted coordinator (or a repeated request after a
     /// reconnect) continues exactly the same trajectory. A run without an online method keeps its
-    /// own mixture; an unknown or lost run is told to stop.
+    /// own mixture (so does an `online.compare` baseline run); an unknown or lost run is told to stop.
     func answerNext(_ request: Mixlab_V1_MixtureRequest, from worker: WorkerID) async -> Mixlab_V1_MixtureReply {
         var reply = Mixlab_V1_MixtureReply.with {
             $0.seq = request.seq
@@ -25,8 +25,9 @@ extension Coordinator {
                 return reply
             }
             let runtime = try await runtime(of: run.sweep)
-            guard let online = runtime.online, online.method == "aioli" else {
-                // No online method drives this run: the trainer keeps its mixture to the end.
+            guard let online = runtime.online, online.method == "aioli", runtime.isOnline(budgetJSON: run.budgetJSON) else {
+                // No online method drives this run (a static sweep, or an `online.compare`
+                // baseline): the trainer keeps its mixture to the end.
                 reply.stop = false
                 reply.weights = Dictionary(uniqueKeysWithValues: zip(runtime.domains, run.shares))
                 reply.steps = 0

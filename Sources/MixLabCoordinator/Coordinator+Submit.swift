@@ -38,7 +38,8 @@ extension Coordinator {
     }
 
     /// Appends the runs of another design to a sweep: the stored spec with its `design` replaced
-    /// is validated and expanded like a new submission (same domains, budget and trainer).
+    /// is validated and expanded like a new submission (same domains, budget and trainer); an
+    /// online sweep's `online.compare` baselines are not added again.
     func addRuns(to id: SweepID, designYAML: String) async throws -> SweepRecord {
         guard let record = try await store.sweep(id) else { throw StoreError(.unknownSweep, "no sweep \(id); `mixlab sweep ls` lists them") }
         let design: Any
@@ -59,9 +60,11 @@ extension Coordinator {
         } catch {
             throw RPCError(code: .invalidArgument, message: error.description)
         }
+        // Only the design's runs are added: the `online.compare` baselines already ran with the sweep.
+        let added = plan.runs.filter { $0.budget.mixingMethod == nil || $0.budget.mixingMethod == .aioli }
         let updated = try await store.addRuns(
-            to: id, runs: plan.runs.map { NewRun(index: $0.index, shares: $0.shares, budgetJSON: $0.budgetJSON, gpus: $0.gpus, cpus: $0.cpus) })
-        try await store.recordEvent(sweep: id, run: nil, kind: "runs_added", detail: "\(plan.runs.count) runs")
+            to: id, runs: added.map { NewRun(index: $0.index, shares: $0.shares, budgetJSON: $0.budgetJSON, gpus: $0.gpus, cpus: $0.cpus) })
+        try await store.recordEvent(sweep: id, run: nil, kind: "runs_added", detail: "\(added.count) runs")
         wakeScheduler()
         return updated
     }

@@ -285,7 +285,7 @@ public final class Coordinator: Sendable {
                     $0.domains = runtime.domainPaths
                     $0.evalDomains = runtime.evalDomains
                     $0.budgetJson = run.budgetJSON
-                    $0.command = runtime.command
+                    $0.command = runtime.command(budgetJSON: run.budgetJSON)
                     $0.env = runtime.environment
                     $0.gpus = Int32(run.gpus)
                     $0.cpus = Int32(run.cpus)

@@ -19,7 +19,17 @@ struct SweepFitter: Sendable {
         if runtime.online?.method == "aioli" { await recordLearnedProportions(sweep, runtime: runtime) }
         guard !runtime.laws.isEmpty else { return }
         do {
-            let export = try await SweepExport.make(sweep: sweep, from: store)
+            var export = try await SweepExport.make(sweep: sweep, from: store)
+            if runtime.online != nil {
+                // An online run's stored shares are only where it started: laws see the static
+                // (`online.compare`) runs alone.
+                let online = Set(try await store.runs(in: sweep).filter { runtime.isOnline(budgetJSON: $0.budgetJSON) }.map(\.id.rawValue))
+                func staticRows(_ table: CSVTable) -> CSVTable {
+                    CSVTable(source: table.source, header: table.header, rows: table.rows.filter { !online.contains($0.first ?? "") })
+                }
+                export.ratios = staticRows(export.ratios)
+                export.metrics = staticRows(export.metrics)
+            }
             let targets = runtime.objective.sorted { $0.key < $1.key }.map { TargetSelection(column: "eval_\($0.key)", weight: $0.value) }
             let scalingNames = Set(LawCatalog.scalingLaws.map(\.name))
             for name in runtime.laws where scalingNames.contains(name) {
@@ -31,7 +41,9 @@ struct SweepFitter: Sendable {
                         throw MixLabInputError(field: "laws", problem: "\(name) is not a mixture law that can be fitted from a sweep's final losses", fix: "use one of \(LawCatalog.mixtureLaws.map(\.name).joined(separator: ", "))")
                     }
                     let loaded = try RunTableReader.mixtureRuns(ratios: export.ratios, metrics: export.metrics, targets: targets)
-                    let fitted = try FitAnalysis.fitMixtureLaw(law, train: loaded, test: nil, folds: min(5, loaded.runs.count), seed: 0)
+                    // Folds hold out whole mixtures: runs repeating a mixture (seeds, baselines) stay together.
+                    let mixtures = Set(loaded.runs.mixtures).count
+                    let fitted = try FitAnalysis.fitMixtureLaw(law, train: loaded, test: nil, folds: mixtures >= 2 ? min(5, mixtures) : nil, seed: 0)
                     try await store.recordFit(FitRecord(sweep: sweep, law: name, reportJSON: fitted.report.json()))
                     var request = MixtureRequest()
                     request.bootstrapResamples = 50

@@ -1,4 +1,5 @@
 import Foundation
+import MixLabAnalysis
 import MixLabCore
 import MixLabSweeps
 
@@ -25,6 +26,28 @@ struct SweepRuntime: Sendable {
     var dcpt: (general: String, domain: String)? = nil
     /// The online method that answers the trainers' `next` (nil: static mixtures).
     var online: OnlineSpec? = nil
+
+    /// Whether a run is driven online: every run of an online sweep except its `online.compare`
+    /// baselines (a run stored before budgets named their method counts as online).
+    func isOnline(budgetJSON: String) -> Bool {
+        guard online != nil else { return false }
+        let method = Self.mixingMethod(ofBudget: budgetJSON)
+        return method == nil || method == .aioli
+    }
+
+    /// The trainer command of a run: `online.command` (default `trainer.command`) for online runs,
+    /// `trainer.command` for every other run.
+    func command(budgetJSON: String) -> [String] {
+        isOnline(budgetJSON: budgetJSON) ? online?.command ?? command : command
+    }
+
+    /// The method a run's budget names (`mixing_method`), if any.
+    static func mixingMethod(ofBudget json: String) -> ComparedMethod? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+            let name = object[BudgetSpec.mixingMethodKey] as? String
+        else { return nil }
+        return ComparedMethod(rawValue: name)
+    }
 
     /// Whether a failed attempt may be retried under this sweep's policy.
     func allowsRetry(cause: FailureCause, exitCode: Int32?, logTail: String) -> Bool {

@@ -21,6 +21,9 @@ public struct AttemptSpec: Sendable, Hashable {
     public var seed: Int64
     /// The run's domains and their data paths, in the sweep's order.
     public var domains: [DomainData]
+    /// Names the trainer may report losses for besides the training domains (the sweep's
+    /// `eval_domains`, e.g. evaluation-only test slices `code.test`).
+    public var evalDomains: [String]
     /// The run's initial mixture: domain name → share.
     public var mixture: [String: Double]
     /// The run's budget as a JSON object (steps, tokens, model size, …); each key is also a placeholder.
@@ -66,13 +69,14 @@ public struct AttemptSpec: Sendable, Hashable {
         runID: RunID, sweepID: SweepID, attempt: Int, seed: Int64 = 0, domains: [DomainData],
         mixture: [String: Double], budget: [String: JSONValue] = [:], command: [String],
         environment: [String: String] = [:], gpus: [Int] = [], workDirectory: String,
-        currentDirectory: String? = nil, limits: Limits = Limits()
+        currentDirectory: String? = nil, limits: Limits = Limits(), evalDomains: [String] = []
     ) {
         self.runID = runID
         self.sweepID = sweepID
         self.attempt = attempt
         self.seed = seed
         self.domains = domains
+        self.evalDomains = evalDomains
         self.mixture = mixture
         self.budget = budget
         self.command = command

@@ -40,7 +40,7 @@ struct AttemptStateMachine: Sendable {
     private var socketFinished = false
 
     init(spec: AttemptSpec, startedAt: ContinuousClock.Instant) {
-        codec = TrainerLineCodec(domains: Set(spec.domains.map(\.name)), maxLineBytes: spec.limits.maxLineBytes)
+        codec = TrainerLineCodec(domains: Set(spec.domains.map(\.name)).union(spec.evalDomains), maxLineBytes: spec.limits.maxLineBytes)
         limits = spec.limits
         self.startedAt = startedAt
         lastReport = startedAt

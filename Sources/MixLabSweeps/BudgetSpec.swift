@@ -1,3 +1,5 @@
+public import MixLabAnalysis
+
 /// The budget of a run: how long it trains, how big its model is, its seed, and any other scalar
 /// the trainer wants (`lr: 3e-4`, `context: 256`). Passed to trainers as JSON in `MIXLAB_BUDGET`
 /// and usable as `{key}` placeholders in the command.
@@ -10,6 +12,8 @@ public struct BudgetSpec: Sendable, Equatable, Codable {
     public var seed: Int?
     /// Token counts at which a D-CPT checkpoint run is evaluated.
     public var evalTokens: [Int]?
+    /// Which method of an online sweep the run stands for (set by the plan, never by a spec).
+    public var mixingMethod: ComparedMethod?
     /// Other scalar settings by key (letters, digits and `_`, starting with a letter).
     public var extra: [String: BudgetValue]
 
@@ -17,17 +21,21 @@ public struct BudgetSpec: Sendable, Equatable, Codable {
     public static let maximumSeed = 2_000_000_000
 
     /// Keys with a meaning of their own; every other key lands in ``extra``.
-    public static let knownKeys = ["steps", "tokens", "model_size", "seed", "eval_tokens"]
+    public static let knownKeys = ["steps", "tokens", "model_size", "seed", "eval_tokens", mixingMethodKey]
+
+    /// The key of ``mixingMethod`` in a run's budget JSON.
+    public static let mixingMethodKey = "mixing_method"
 
     public init(
         steps: Int? = nil, tokens: Int? = nil, modelSize: Int? = nil, seed: Int? = nil, evalTokens: [Int]? = nil,
-        extra: [String: BudgetValue] = [:]
+        mixingMethod: ComparedMethod? = nil, extra: [String: BudgetValue] = [:]
     ) {
         self.steps = steps
         self.tokens = tokens
         self.modelSize = modelSize
         self.seed = seed
         self.evalTokens = evalTokens
+        self.mixingMethod = mixingMethod
         self.extra = extra
     }
 
@@ -39,6 +47,7 @@ public struct BudgetSpec: Sendable, Equatable, Codable {
         if modelSize != nil { keys.insert("model_size") }
         if seed != nil { keys.insert("seed") }
         if evalTokens != nil { keys.insert("eval_tokens") }
+        if mixingMethod != nil { keys.insert(Self.mixingMethodKey) }
         return keys
     }
 
@@ -50,15 +59,23 @@ public struct BudgetSpec: Sendable, Equatable, Codable {
         case "model_size": modelSize.map(String.init)
         case "seed": seed.map(String.init)
         case "eval_tokens": evalTokens.map { $0.map(String.init).joined(separator: ",") }
+        case Self.mixingMethodKey: mixingMethod?.rawValue
         default: extra[key]?.text
         }
+    }
+
+    /// Every key but ``mixingMethod`` as `key=value`, sorted: runs of an online sweep with the
+    /// same pair trained the same budget and seed, so their methods can be compared on it.
+    public var comparisonPair: String {
+        keys.subtracting([Self.mixingMethodKey]).sorted().compactMap { key in placeholderValue(key).map { "\(key)=\($0)" } }
+            .joined(separator: " ")
     }
 
     /// `self` with the keys that `other` sets replaced by `other`'s values.
     public func merging(_ other: BudgetSpec) -> BudgetSpec {
         BudgetSpec(
             steps: other.steps ?? steps, tokens: other.tokens ?? tokens, modelSize: other.modelSize ?? modelSize,
-            seed: other.seed ?? seed, evalTokens: other.evalTokens ?? evalTokens,
+            seed: other.seed ?? seed, evalTokens: other.evalTokens ?? evalTokens, mixingMethod: other.mixingMethod ?? mixingMethod,
             extra: extra.merging(other.extra) { $1 })
     }
 
@@ -77,6 +94,7 @@ public struct BudgetSpec: Sendable, Equatable, Codable {
         modelSize = try container.decodeIfPresent(Int.self, forKey: key("model_size"))
         seed = try container.decodeIfPresent(Int.self, forKey: key("seed"))
         evalTokens = try container.decodeIfPresent([Int].self, forKey: key("eval_tokens"))
+        mixingMethod = try container.decodeIfPresent(ComparedMethod.self, forKey: key(Self.mixingMethodKey))
         extra = [:]
         for codingKey in container.allKeys where !Self.knownKeys.contains(codingKey.stringValue) {
             extra[codingKey.stringValue] = try container.decode(BudgetValue.self, forKey: codingKey)
@@ -90,6 +108,7 @@ public struct BudgetSpec: Sendable, Equatable, Codable {
         try container.encodeIfPresent(modelSize, forKey: Key(stringValue: "model_size"))
         try container.encodeIfPresent(seed, forKey: Key(stringValue: "seed"))
         try container.encodeIfPresent(evalTokens, forKey: Key(stringValue: "eval_tokens"))
+        try container.encodeIfPresent(mixingMethod, forKey: Key(stringValue: Self.mixingMethodKey))
         for (name, value) in extra { try container.encode(value, forKey: Key(stringValue: name)) }
     }
 }

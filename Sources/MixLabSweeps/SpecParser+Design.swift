@@ -312,7 +312,9 @@ extension SpecParser {
             ratios: ratios, general: general, domain: domain, checkpoints: checkpoints)
     }
 
-    func checkRunCount(_ design: DesignSpec, domainNames: [String], scaleCount: Int, top: Fields) {
+    func checkRunCount(
+        _ design: DesignSpec, domainNames: [String], scaleCount: Int, comparisonRunsPerSeed: Int, runSeeds: RunSeedPolicy, top: Fields
+    ) {
         let points: Int
         switch design {
         case .dirichlet(let design): points = design.runs
@@ -328,11 +330,19 @@ extension SpecParser {
         case .dcpt(let design):
             points = design.modelSizes.count * design.ratios.count * (design.checkpoints ? 1 : design.tokens.count)
         }
-        let (total, overflow) = points.multipliedReportingOverflow(by: scaleCount)
+        // Baselines repeat per distinct budget of the design's runs: per design point when seeds
+        // (or, for D-CPT, model sizes and tokens) differ between points.
+        var budgetsPerScale = runSeeds == .distinct ? points : 1
+        if case .dcpt = design { budgetsPerScale = points }
+        let (comparison, comparisonOverflow) = (comparisonRunsPerSeed * scaleCount).multipliedReportingOverflow(by: budgetsPerScale)
+        let (designRuns, designOverflow) = points.multipliedReportingOverflow(by: scaleCount)
+        let (total, sumOverflow) = designRuns.addingReportingOverflow(comparison)
+        let overflow = comparisonOverflow || designOverflow || sumOverflow
         if overflow || total > SweepSpec.maximumRunCount {
+            let baselines = comparisonRunsPerSeed > 0 ? " + \(overflow ? "many" : String(comparison)) online.compare runs" : ""
             top.report(
                 "design",
-                "expands to \(overflow ? "too many" : String(total)) runs (\(points) design points × \(scaleCount) scale(s)), "
+                "expands to \(overflow ? "too many" : String(total)) runs (\(points) design points × \(scaleCount) scale(s)\(baselines)), "
                     + "more than \(SweepSpec.maximumRunCount)",
                 fix: "use a coarser grid, fewer runs or fewer scales")
         }

@@ -43,7 +43,8 @@ public struct SweepPlan: Sendable, Equatable {
 public struct PlannedRun: Sendable, Equatable, Codable {
     /// 0-based position in the sweep: `scale · designPoints + point`.
     public var index: Int
-    /// The design point (mixture, and for D-CPT model size and tokens) the run trains.
+    /// The design point (mixture, and for D-CPT model size and tokens) the run trains; for an
+    /// `online.compare` run, its mixture's position in the baseline (0 for stratified).
     public var point: Int
     /// Which entry of `scales` the budget came from (0 with a single `budget`).
     public var scale: Int
@@ -85,6 +86,11 @@ extension SweepSpec {
 
     /// Expands the design into runs (each design point at each scale) with their budgets and seeds.
     ///
+    /// In an online sweep every run's budget names the method it stands for (`mixing_method`):
+    /// the design's runs are `aioli`; with `online.compare`, for every distinct budget (with seed)
+    /// of those runs one `stratified` run at equal shares and `grid` runs at the points of a
+    /// Dirichlet cover of the simplex follow, after all design runs, in that order.
+    ///
     /// Seeds: with `run_seeds: distinct` (the default) the run of design point `p` gets
     /// `seed + p`, where `seed` is its budget's (or scale's) `seed` (default 0), so a mixture has
     /// the same seed at every scale; with `run_seeds: shared` every run gets `seed`. The design's
@@ -109,6 +115,7 @@ extension SweepSpec {
         if case .dcpt(let dcpt) = design {
             points = dcptPoints(generated, dcpt)
         }
+        let onlineMethod: ComparedMethod? = online == nil ? nil : .aioli
         let scales = self.scales ?? [budget ?? BudgetSpec()]
         var runs: [PlannedRun] = []
         runs.reserveCapacity(points.count * scales.count)
@@ -118,6 +125,7 @@ extension SweepSpec {
                 let seed = runSeeds == .distinct ? base + pointIndex : base
                 var runBudget = scale.merging(point.budget)
                 runBudget.seed = seed
+                runBudget.mixingMethod = onlineMethod
                 runs.append(
                     PlannedRun(
                         index: runs.count, point: pointIndex, scale: scaleIndex, shares: point.shares, budget: runBudget,
@@ -125,8 +133,51 @@ extension SweepSpec {
                         gpus: trainer.resources.gpus))
             }
         }
+        if let compare = online?.compare {
+            do {
+                runs += try comparisonRuns(compare, after: runs)
+            } catch {
+                throw SweepSpecError(issues: [
+                    SweepSpecIssue(path: "online.compare.grid", problem: error.message, fix: "change grid or grid_seed")
+                ])
+            }
+        }
         let json = canonicalJSON
         return SweepPlan(spec: self, specJSON: json, specHash: sha256Hex(json), runs: runs, warnings: generated.warnings + epochWarnings(runs))
+    }
+
+    /// The baseline runs of `online.compare`: per distinct budget of the online runs, stratified,
+    /// then the grid's mixtures, each with that budget (and seed).
+    private func comparisonRuns(_ compare: CompareSpec, after online: [PlannedRun]) throws(DesignError) -> [PlannedRun] {
+        let count = domains.count
+        var baselines: [(ComparedMethod, point: Int, shares: [Double])] = []
+        if compare.stratified { baselines.append((.stratified, 0, Array(repeating: 1 / Double(count), count: count))) }
+        if let grid = compare.grid {
+            let cover = DirichletCover(count: grid, concentration: Array(repeating: 1, count: count))
+            let points = try Self.catching { try SweepDesign.dirichletCover(cover).generate(domains: domainNames, seed: UInt64(compare.gridSeed)) }.points
+            baselines += points.enumerated().map { (.grid, $0.offset, $0.element.shares) }
+        }
+        var seen: Set<String> = []
+        var runs: [PlannedRun] = []
+        for run in online where seen.insert(run.budgetJSON).inserted {
+            for (method, point, shares) in baselines {
+                var budget = run.budget
+                budget.mixingMethod = method
+                runs.append(
+                    PlannedRun(
+                        index: online.count + runs.count, point: point, scale: run.scale, shares: shares, budget: budget,
+                        budgetJSON: MixLabSweeps.canonicalJSON(budget), seed: run.seed, cpus: run.cpus, gpus: run.gpus))
+            }
+        }
+        return runs
+    }
+
+    /// The trainer command of a run: an online run's is `online.command` when given; every other
+    /// run's (static runs, `online.compare` baselines) is `trainer.command`.
+    public func command(for method: ComparedMethod?) -> [String] {
+        // A run of an online sweep stored before runs named their method is an online run.
+        let isOnline = method == .aioli || (method == nil && online != nil)
+        return isOnline ? online?.command ?? trainer.command : trainer.command
     }
 
     func generateDesign() throws(DesignError) -> GeneratedDesign {

@@ -104,7 +104,13 @@ struct SpecParser {
     let knownLaws: [String]
 
     func parse(_ root: SpecNode) -> SweepSpec? {
-        guard let top = reader.fields(root, at: "", allowed: SweepSpec.CodingKeys.allCases.map(\.rawValue)) else { return nil }
+        // `compare` is an `online` setting; written at the top it gets a pointer there, not "unknown key".
+        guard let top = reader.fields(root, at: "", allowed: SweepSpec.CodingKeys.allCases.map(\.rawValue) + ["compare"]) else { return nil }
+        if let misplaced = top["compare"] {
+            reader.report(
+                "compare", at: misplaced, "compares baselines with an online method, so it belongs inside `online`",
+                fix: "move it under `online:` (for example `online: {method: aioli, compare: {stratified: true, grid: 10}}`)")
+        }
         let name = parseName(top)
         let description = top.string("description")
         let domains = parseDomains(top)
@@ -134,12 +140,16 @@ struct SpecParser {
             }
             maxConcurrentRuns = value
         }
-        let online = top["online"].flatMap { parseOnline($0, at: top.path("online")) }
+        let online = top["online"].flatMap {
+            parseOnline($0, at: top.path("online"), design: design, budgets: scales ?? budget.map { [$0] } ?? [], trainer: trainer)
+        }
         if let online, online.method == "aioli" {
             checkAioli(online, budgets: scales ?? budget.map { [$0] } ?? [], domainCount: domainNames.count, top: top)
         }
         if let design {
-            checkRunCount(design, domainNames: domainNames, scaleCount: scales?.count ?? 1, top: top)
+            checkRunCount(
+                design, domainNames: domainNames, scaleCount: scales?.count ?? 1, comparisonRunsPerSeed: online?.compare?.runsPerSeed ?? 0,
+                runSeeds: runSeeds, top: top)
         }
         guard let name, let design, let trainer else { return nil }
         return SweepSpec(
@@ -239,6 +249,11 @@ struct SpecParser {
                         + "such as numpy need seeds below 2^32)")
             }
             budget.seed = seed
+        }
+        if fields.has(BudgetSpec.mixingMethodKey) {
+            fields.report(
+                BudgetSpec.mixingMethodKey, "is set by MixLab on each run of an online sweep (aioli, stratified or grid)",
+                fix: "remove it; `online.compare` adds the baseline runs")
         }
         if let node = fields["eval_tokens"], let items = reader.list(node, at: fields.path("eval_tokens")) {
             budget.evalTokens = items.compactMap { item, itemPath in
@@ -402,7 +417,7 @@ struct SpecParser {
         return constraints
     }
 
-    func parseOnline(_ node: SpecNode, at path: String) -> OnlineSpec? {
+    func parseOnline(_ node: SpecNode, at path: String, design: DesignSpec?, budgets: [BudgetSpec], trainer: TrainerSpec?) -> OnlineSpec? {
         guard let fields = reader.fields(node, at: path, allowed: OnlineSpec.CodingKeys.allCases.map(\.rawValue)) else { return nil }
         let method = fields.require("method", fix: "set `method: aioli`").flatMap { _ in fields.string("method") } ?? ""
         if !method.isEmpty, !OnlineSpec.methods.contains(method) {
@@ -428,7 +443,53 @@ struct SpecParser {
                     fix: "use " + OnlineSpec.aioliParameters.keys.sorted().joined(separator: ", "))
             }
         }
-        return OnlineSpec(method: method, rounds: rounds, initSteps: initSteps, params: params)
+        let command = parseOnlineCommand(fields, design: design, budgets: budgets)
+        let compare = fields["compare"].flatMap { parseCompare($0, at: fields.path("compare")) }
+        if compare != nil, command == nil, let trainer, trainer.command.contains("--online") {
+            fields.report(
+                "compare", "runs its static baselines with trainer.command, which asks for `--online`",
+                fix: "give the online runs their own `online.command` (with --online) and drop --online from trainer.command")
+        }
+        return OnlineSpec(method: method, rounds: rounds, initSteps: initSteps, params: params, command: command, compare: compare)
+    }
+
+    func parseOnlineCommand(_ fields: Fields, design: DesignSpec?, budgets: [BudgetSpec]) -> [String]? {
+        let fix = "give the online runs' program and arguments as a list, for example `command: [mixlab, proxy, train, --online]`"
+        guard let node = fields["command"], let items = reader.list(node, at: fields.path("command"), fix: fix) else { return nil }
+        if items.isEmpty { fields.report("command", "is an empty list", fix: fix + ", or leave it out to use trainer.command") }
+        var command: [String] = []
+        for (item, itemPath) in items {
+            guard let argument = reader.string(item, at: itemPath, fix: "write each argument as a string") else { continue }
+            command.append(argument)
+        }
+        if let program = command.first, program.trimmingCharacters(in: .whitespaces).isEmpty {
+            reader.report("\(fields.path("command"))[0]", at: items[0].0, "the program name is empty", fix: "put the program to run first")
+        }
+        checkPlaceholders(command, items: items, design: design, budgets: budgets)
+        return command
+    }
+
+    func parseCompare(_ node: SpecNode, at path: String) -> CompareSpec? {
+        guard let fields = reader.fields(node, at: path, allowed: CompareSpec.CodingKeys.allCases.map(\.rawValue)) else { return nil }
+        var compare = CompareSpec()
+        if let stratified = fields.bool("stratified") { compare.stratified = stratified }
+        if let grid = fields.int("grid", fix: "give the number of static mixtures, for example `grid: 10`") {
+            if grid < 2 {
+                fields.report("grid", "is \(grid)", fix: "use 2 or more mixtures (the best of them is grid's result), or leave `grid` out")
+            } else if grid > 10_000 {
+                fields.report("grid", "is \(grid)", fix: "use at most 10000 mixtures per budget and seed")
+            }
+            compare.grid = grid
+        }
+        if let seed = fields.int("grid_seed") {
+            if seed < 0 { fields.report("grid_seed", "is \(seed)", fix: "use a seed of 0 or more") }
+            if compare.grid == nil { fields.report("grid_seed", "is given without `grid`", fix: "add `grid: N`, or drop grid_seed") }
+            compare.gridSeed = seed
+        }
+        if !compare.stratified, compare.grid == nil {
+            reader.report(path, at: node, "adds no baseline", fix: "set `stratified: true` and/or `grid: N`, or leave `compare` out")
+        }
+        return compare
     }
 
     /// Builds the controller configuration of every budget, so a spec whose steps, rounds and

@@ -284,10 +284,51 @@ public struct OnlineSpec: Sendable, Equatable, Codable {
     public var initSteps: Int?
     /// Controller hyper-parameters by name (for example `eta`, `delta`, `sweeps`, `epsilon`).
     public var params: [String: Double]
+    /// The online runs' trainer command (nil: `trainer.command`); static comparison runs use `trainer.command`.
+    public var command: [String]?
+    /// Static baseline runs added to the sweep at the same budgets and seeds (nil: none).
+    public var compare: CompareSpec?
 
     public static let methods = ["aioli"]
 
+    public init(
+        method: String, rounds: Int? = nil, initSteps: Int? = nil, params: [String: Double] = [:], command: [String]? = nil,
+        compare: CompareSpec? = nil
+    ) {
+        self.method = method
+        self.rounds = rounds
+        self.initSteps = initSteps
+        self.params = params
+        self.command = command
+        self.compare = compare
+    }
+
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case method, rounds, initSteps = "init_steps", params
+        case method, rounds, initSteps = "init_steps", params, command, compare
+    }
+}
+
+/// The static baselines an online sweep runs next to its online runs, at every budget and seed
+/// the online runs use, so `mixlab sweep compare` can set them side by side.
+public struct CompareSpec: Sendable, Equatable, Codable {
+    /// One run at equal shares per budget and seed.
+    public var stratified: Bool
+    /// Runs of a grid search per budget and seed (nil: none): the points of Aioli's Dirichlet
+    /// cover of the simplex; the method's result is the best of them by the objective.
+    public var grid: Int?
+    /// Seed of the grid's cover.
+    public var gridSeed: Int
+
+    public init(stratified: Bool = false, grid: Int? = nil, gridSeed: Int = 0) {
+        self.stratified = stratified
+        self.grid = grid
+        self.gridSeed = gridSeed
+    }
+
+    /// Static runs added per budget and seed of the online runs.
+    public var runsPerSeed: Int { (stratified ? 1 : 0) + (grid ?? 0) }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case stratified, grid, gridSeed = "grid_seed"
     }
 }

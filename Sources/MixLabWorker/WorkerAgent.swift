@@ -224,7 +224,7 @@ public final class WorkerAgent: Service {
             runID: run, sweepID: SweepID(assignment.sweepID), attempt: Int(assignment.attempt), seed: assignment.seed,
             domains: order.map { DomainData(name: $0, path: assignment.domains[$0] ?? "") }, mixture: assignment.mixture,
             budget: budget, command: assignment.command, environment: assignment.env, gpus: gpus, workDirectory: directory,
-            limits: limits)
+            limits: limits, evalDomains: assignment.evalDomains)
         let token = assignment.token
         let supervisor = AttemptSupervisor(spec: spec, logger: logger) { request in
             await self.requestMixture(run: run, token: token, step: request.step, losses: request.losses)

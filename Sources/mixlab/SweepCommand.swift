@@ -10,7 +10,7 @@ extension MixLab {
             commandName: "sweep", abstract: "Check, expand and run sweeps of proxy runs.",
             subcommands: [
                 SweepSubmit.self, ValidateSpec.self, PlanSpec.self, SweepList.self, SweepShow.self, SweepWatch.self, SweepPause.self,
-                SweepResume.self, SweepCancel.self, SweepRetry.self, SweepAddRuns.self, SweepFits.self, SweepMixture.self,
+                SweepResume.self, SweepCancel.self, SweepRetry.self, SweepAddRuns.self, SweepFits.self, SweepMixture.self, SweepCompare.self,
             ])
     }
 

@@ -39,13 +39,14 @@ func printDryRun(_ plan: SweepPlan, json: Bool) throws {
         let spec = AttemptSpec(
             runID: RunID("SWEEP/\(run.index)"), sweepID: SweepID("SWEEP"), attempt: 1, seed: Int64(run.seed),
             domains: plan.spec.domains.map { DomainData(name: $0.name, path: $0.path) }, mixture: run.mixture(domains: plan.domains),
-            budget: budget, command: plan.spec.trainer.command, environment: plan.spec.trainer.env,
+            budget: budget, command: plan.spec.command(for: run.budget.mixingMethod), environment: plan.spec.trainer.env,
             gpus: Array(0..<run.gpus), workDirectory: "WORK_DIR/runs/SWEEP/\(run.index)/attempt-1")
         let invocation = try TrainerCommand.render(spec, controlPath: "WORK_DIR/runs/SWEEP/\(run.index)/attempt-1/control.sock")
         if json {
             rendered.append(["index": run.index, "command": invocation.arguments, "environment": invocation.environment, "cpus": run.cpus, "gpus": run.gpus])
         } else {
-            print("# run \(run.index) (cpus \(run.cpus), gpus \(run.gpus))")
+            let method = run.budget.mixingMethod.map { ", \($0.rawValue)" } ?? ""
+            print("# run \(run.index) (cpus \(run.cpus), gpus \(run.gpus)\(method))")
             print(invocation.shellText())
         }
     }

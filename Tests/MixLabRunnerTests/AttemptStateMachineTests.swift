@@ -38,6 +38,17 @@ struct AttemptStateMachineTests {
         #expect(machine.stopReason?.cause == .protocolError)
     }
 
+    @Test func evaluationOnlyDomainsOfTheSweepAreAcceptedOthersAreNot() {
+        var withTest = spec
+        withTest.evalDomains = ["a", "a.test"]
+        var machine = AttemptStateMachine(spec: withTest, startedAt: start)
+        _ = machine.socketEvent(line(#"{"type":"hello","protocol":1}"#), now: start)
+        _ = machine.socketEvent(line(#"{"type":"eval","step":1,"tokens":1,"losses":{"a":2,"a.test":2.5}}"#), now: start)
+        #expect(machine.stopReason == nil && machine.evalCount == 1)
+        _ = machine.socketEvent(line(#"{"type":"eval","step":2,"tokens":2,"losses":{"a":2,"b.test":2.5}}"#), now: start)
+        #expect(machine.stopReason?.message.contains("unknown_domain") == true)
+    }
+
     @Test func linesAfterDoneAreIgnoredAndTheEvalBeforeDoneIsFinal() {
         var machine = AttemptStateMachine(spec: spec, startedAt: start)
         _ = machine.socketEvent(line(#"{"type":"hello","protocol":1}"#), now: start)

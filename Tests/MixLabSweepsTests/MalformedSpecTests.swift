@@ -176,6 +176,43 @@ struct MalformedSpecTests {
             label: "Aioli rounds too short for the learn segments",
             yaml: SpecFixtures.smoke(adding: "budget: {steps: 100}\nonline: {method: aioli, rounds: 10}"),
             expected: ["online: with 100 steps:"]),
+        BadSpec(
+            label: "a grid baseline of one mixture",
+            yaml: SpecFixtures.smoke(adding: "budget: {steps: 400}\nonline: {method: aioli, compare: {stratified: true, grid: 1}}"),
+            expected: ["online.compare.grid: is 1", "use 2 or more mixtures"]),
+        BadSpec(
+            label: "a compare block without baselines",
+            yaml: SpecFixtures.smoke(adding: "budget: {steps: 400}\nonline: {method: aioli, compare: {stratified: false}}"),
+            expected: ["online.compare: adds no baseline", "`stratified: true` and/or `grid: N`"]),
+        BadSpec(
+            label: "typo in a compare key",
+            yaml: SpecFixtures.smoke(adding: "budget: {steps: 400}\nonline: {method: aioli, compare: {stratified: true, grids: 4}}"),
+            expected: ["online.compare.grids: unknown key `grids`", "did you mean `grid`?"]),
+        BadSpec(
+            label: "compare outside online", yaml: SpecFixtures.smoke(adding: "budget: {steps: 400}\ncompare: {stratified: true}"),
+            expected: ["compare: compares baselines with an online method, so it belongs inside `online`", "move it under `online:`"]),
+        BadSpec(
+            label: "grid_seed without grid",
+            yaml: SpecFixtures.smoke(adding: "budget: {steps: 400}\nonline: {method: aioli, compare: {stratified: true, grid_seed: 3}}"),
+            expected: ["online.compare.grid_seed: is given without `grid`"]),
+        BadSpec(
+            label: "static baselines that would run the online trainer",
+            yaml: SpecFixtures.smoke(replacing: #""--run", "{run_id}""#, with: #""--online""#)
+                + "budget: {steps: 400}\nonline: {method: aioli, compare: {grid: 4}}\n",
+            expected: ["online.compare: runs its static baselines with trainer.command, which asks for `--online`", "online.command"]),
+        BadSpec(
+            label: "an unknown placeholder in the online command",
+            yaml: SpecFixtures.smoke(adding: "budget: {steps: 400}\nonline: {method: aioli, command: [train, --online, \"{stepz}\"]}"),
+            expected: ["online.command[2]: unknown placeholder `{stepz}`", "did you mean `{steps}`?"]),
+        BadSpec(
+            label: "a budget that sets the run's method itself",
+            yaml: SpecFixtures.smoke(adding: "budget: {steps: 400, mixing_method: grid}"),
+            expected: ["budget.mixing_method: is set by MixLab on each run of an online sweep", "remove it"]),
+        BadSpec(
+            label: "baselines that take the sweep past the run limit",
+            yaml: SpecFixtures.smoke(replacing: "runs: 8", with: "runs: 11")
+                + "budget: {steps: 400}\nonline: {method: aioli, compare: {grid: 10000}}\n",
+            expected: ["design: expands to 110011 runs (11 design points × 1 scale(s) + 110000 online.compare runs)"]),
         BadSpec(label: "empty document", yaml: "# nothing\n", expected: ["(document): is empty"]),
     ]
 

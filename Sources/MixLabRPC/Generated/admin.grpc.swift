@@ -243,6 +243,19 @@ public enum Mixlab_V1_Admin: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "CompareMethods" metadata.
+        public enum CompareMethods: Sendable {
+            /// Request type for "CompareMethods".
+            public typealias Input = Mixlab_V1_CompareMethodsRequest
+            /// Response type for "CompareMethods".
+            public typealias Output = Mixlab_V1_CompareMethodsResponse
+            /// Descriptor for "CompareMethods".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "mixlab.v1.Admin"),
+                method: "CompareMethods",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "mixlab.v1.Admin" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             SubmitSweep.descriptor,
@@ -261,7 +274,8 @@ public enum Mixlab_V1_Admin: Sendable {
             UnquarantineWorker.descriptor,
             GetFits.descriptor,
             GetMixture.descriptor,
-            Export.descriptor
+            Export.descriptor,
+            CompareMethods.descriptor
         ]
     }
 }
@@ -529,6 +543,24 @@ extension Mixlab_V1_Admin {
             request: GRPCCore.StreamingServerRequest<Mixlab_V1_SweepRef>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Mixlab_V1_ExportResponse>
+
+        /// Handle the "CompareMethods" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An online sweep's methods (Aioli and its `online.compare` baselines) on the same budget/seed pairs.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Mixlab_V1_CompareMethodsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Mixlab_V1_CompareMethodsResponse` messages.
+        func compareMethods(
+            request: GRPCCore.StreamingServerRequest<Mixlab_V1_CompareMethodsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Mixlab_V1_CompareMethodsResponse>
     }
 
     /// Service protocol for the "mixlab.v1.Admin" service.
@@ -780,6 +812,24 @@ extension Mixlab_V1_Admin {
             request: GRPCCore.ServerRequest<Mixlab_V1_SweepRef>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Mixlab_V1_ExportResponse>
+
+        /// Handle the "CompareMethods" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An online sweep's methods (Aioli and its `online.compare` baselines) on the same budget/seed pairs.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Mixlab_V1_CompareMethodsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Mixlab_V1_CompareMethodsResponse` message.
+        func compareMethods(
+            request: GRPCCore.ServerRequest<Mixlab_V1_CompareMethodsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Mixlab_V1_CompareMethodsResponse>
     }
 
     /// Simple service protocol for the "mixlab.v1.Admin" service.
@@ -1031,6 +1081,24 @@ extension Mixlab_V1_Admin {
             request: Mixlab_V1_SweepRef,
             context: GRPCCore.ServerContext
         ) async throws -> Mixlab_V1_ExportResponse
+
+        /// Handle the "CompareMethods" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An online sweep's methods (Aioli and its `online.compare` baselines) on the same budget/seed pairs.
+        ///
+        /// - Parameters:
+        ///   - request: A `Mixlab_V1_CompareMethodsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Mixlab_V1_CompareMethodsResponse` to respond with.
+        func compareMethods(
+            request: Mixlab_V1_CompareMethodsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Mixlab_V1_CompareMethodsResponse
     }
 }
 
@@ -1225,6 +1293,17 @@ extension Mixlab_V1_Admin.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Mixlab_V1_Admin.Method.CompareMethods.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Mixlab_V1_CompareMethodsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Mixlab_V1_CompareMethodsResponse>(),
+            handler: { request, context in
+                try await self.compareMethods(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -1412,6 +1491,17 @@ extension Mixlab_V1_Admin.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Mixlab_V1_ExportResponse> {
         let response = try await self.export(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func compareMethods(
+        request: GRPCCore.StreamingServerRequest<Mixlab_V1_CompareMethodsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Mixlab_V1_CompareMethodsResponse> {
+        let response = try await self.compareMethods(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1644,6 +1734,19 @@ extension Mixlab_V1_Admin.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Mixlab_V1_ExportResponse> {
         return GRPCCore.ServerResponse<Mixlab_V1_ExportResponse>(
             message: try await self.export(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func compareMethods(
+        request: GRPCCore.ServerRequest<Mixlab_V1_CompareMethodsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Mixlab_V1_CompareMethodsResponse> {
+        return GRPCCore.ServerResponse<Mixlab_V1_CompareMethodsResponse>(
+            message: try await self.compareMethods(
                 request: request.message,
                 context: context
             ),
@@ -1986,6 +2089,29 @@ extension Mixlab_V1_Admin {
             deserializer: some GRPCCore.MessageDeserializer<Mixlab_V1_ExportResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Mixlab_V1_ExportResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "CompareMethods" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An online sweep's methods (Aioli and its `online.compare` baselines) on the same budget/seed pairs.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Mixlab_V1_CompareMethodsRequest` message.
+        ///   - serializer: A serializer for `Mixlab_V1_CompareMethodsRequest` messages.
+        ///   - deserializer: A deserializer for `Mixlab_V1_CompareMethodsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func compareMethods<Result>(
+            request: GRPCCore.ClientRequest<Mixlab_V1_CompareMethodsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Mixlab_V1_CompareMethodsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Mixlab_V1_CompareMethodsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Mixlab_V1_CompareMethodsResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -2514,6 +2640,40 @@ extension Mixlab_V1_Admin {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "CompareMethods" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An online sweep's methods (Aioli and its `online.compare` baselines) on the same budget/seed pairs.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Mixlab_V1_CompareMethodsRequest` message.
+        ///   - serializer: A serializer for `Mixlab_V1_CompareMethodsRequest` messages.
+        ///   - deserializer: A deserializer for `Mixlab_V1_CompareMethodsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func compareMethods<Result>(
+            request: GRPCCore.ClientRequest<Mixlab_V1_CompareMethodsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Mixlab_V1_CompareMethodsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Mixlab_V1_CompareMethodsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Mixlab_V1_CompareMethodsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Mixlab_V1_Admin.Method.CompareMethods.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -2940,6 +3100,35 @@ extension Mixlab_V1_Admin.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Mixlab_V1_SweepRef>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Mixlab_V1_ExportResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CompareMethods" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > An online sweep's methods (Aioli and its `online.compare` baselines) on the same budget/seed pairs.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Mixlab_V1_CompareMethodsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func compareMethods<Result>(
+        request: GRPCCore.ClientRequest<Mixlab_V1_CompareMethodsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Mixlab_V1_CompareMethodsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.compareMethods(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Mixlab_V1_CompareMethodsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Mixlab_V1_CompareMethodsResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -3436,6 +3625,39 @@ extension Mixlab_V1_Admin.ClientProtocol {
             metadata: metadata
         )
         return try await self.export(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CompareMethods" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > An online sweep's methods (Aioli and its `online.compare` baselines) on the same budget/seed pairs.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func compareMethods<Result>(
+        _ message: Mixlab_V1_CompareMethodsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Mixlab_V1_CompareMethodsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Mixlab_V1_CompareMethodsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.compareMethods(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -481,6 +481,34 @@ public nonisolated struct Mixlab_V1_ExportResponse: Sendable {
   public init() {}
 }
 
+public nonisolated struct Mixlab_V1_CompareMethodsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var sweepID: String = String()
+
+  /// Eval domains the losses are measured on (empty: the objective's targets).
+  public var domains: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Mixlab_V1_CompareMethodsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The comparison as JSON (MixLabAnalysis.MethodComparison, snake_case keys).
+  public var comparisonJson: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "mixlab.v1"
@@ -1531,6 +1559,71 @@ nonisolated extension Mixlab_V1_ExportResponse: SwiftProtobuf.Message, SwiftProt
     if lhs.ratiosCsv != rhs.ratiosCsv {return false}
     if lhs.metricsCsv != rhs.metricsCsv {return false}
     if lhs.evalsCsv != rhs.evalsCsv {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Mixlab_V1_CompareMethodsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CompareMethodsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}sweep_id\0\u{1}domains\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.sweepID) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.domains) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.sweepID.isEmpty {
+      try visitor.visitSingularStringField(value: self.sweepID, fieldNumber: 1)
+    }
+    if !self.domains.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.domains, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Mixlab_V1_CompareMethodsRequest, rhs: Mixlab_V1_CompareMethodsRequest) -> Bool {
+    if lhs.sweepID != rhs.sweepID {return false}
+    if lhs.domains != rhs.domains {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Mixlab_V1_CompareMethodsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CompareMethodsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}comparison_json\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.comparisonJson) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.comparisonJson.isEmpty {
+      try visitor.visitSingularStringField(value: self.comparisonJson, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Mixlab_V1_CompareMethodsResponse, rhs: Mixlab_V1_CompareMethodsResponse) -> Bool {
+    if lhs.comparisonJson != rhs.comparisonJson {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
