@@ -20,6 +20,40 @@ public struct AdamOptimizer: Sendable {
         secondMoment = [Float](repeating: 0, count: parameterCount)
     }
 
+    /// Everything the optimiser carries from step to step (the hyper-parameters excluded), for
+    /// checkpoints.
+    public struct State: Sendable, Equatable {
+        public var step: Int
+        public var beta1Power: Double
+        public var beta2Power: Double
+        public var firstMoment: [Float]
+        public var secondMoment: [Float]
+
+        public init(step: Int, beta1Power: Double, beta2Power: Double, firstMoment: [Float], secondMoment: [Float]) {
+            self.step = step
+            self.beta1Power = beta1Power
+            self.beta2Power = beta2Power
+            self.firstMoment = firstMoment
+            self.secondMoment = secondMoment
+        }
+    }
+
+    public var state: State {
+        get {
+            State(step: step, beta1Power: beta1Power, beta2Power: beta2Power, firstMoment: firstMoment, secondMoment: secondMoment)
+        }
+        set {
+            precondition(
+                newValue.firstMoment.count == firstMoment.count && newValue.secondMoment.count == secondMoment.count,
+                "optimizer state of another parameter count")
+            step = newValue.step
+            beta1Power = newValue.beta1Power
+            beta2Power = newValue.beta2Power
+            firstMoment = newValue.firstMoment
+            secondMoment = newValue.secondMoment
+        }
+    }
+
     public mutating func update(_ parameters: inout [Float], gradient: [Float]) {
         precondition(parameters.count == firstMoment.count && gradient.count == firstMoment.count, "size mismatch")
         step += 1

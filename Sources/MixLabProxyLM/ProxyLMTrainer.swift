@@ -1,6 +1,7 @@
 import MixLabCore
 
-/// Trains a ``ByteLM`` from scratch on a mixture of byte domains and measures its held-out loss.
+/// Trains a ``ByteLM`` on a mixture of byte domains, from scratch or from a
+/// ``ProxyLMCheckpoint``, and measures its held-out loss.
 ///
 /// Each step draws one domain from the current ``weights`` and `batch` uniformly random positions
 /// of that domain's training text, then takes one Adam step on the batch's mean cross-entropy.
@@ -65,6 +66,61 @@ public final class ProxyLMTrainer {
 
     /// Training tokens seen so far (`step × batch`).
     public var tokens: Int { step * configuration.batch }
+
+    /// How a run started from a checkpoint goes on.
+    public enum Continuation: Sendable, Hashable {
+        /// Continual pre-training: the checkpoint's weights with a fresh Adam state, step and
+        /// token count 0, and the data order of this run's seed.
+        case restart
+        /// The same run, continued: Adam's moments, the step and token counts and the data order
+        /// carry over (the batch must match), so saving and resuming is bit-identical to not stopping.
+        case resume
+    }
+
+    /// The whole training state at this step.
+    public func checkpoint() -> ProxyLMCheckpoint {
+        ProxyLMCheckpoint(
+            architecture: configuration.architecture, batch: configuration.batch, parameters: model.parameters,
+            optimizer: optimizer.state, step: step, tokens: tokens, samplerState: sampler.state)
+    }
+
+    /// Takes the weights (and, with `.resume`, the optimiser state, step and data order) of
+    /// `checkpoint`; `source` names it in errors (e.g. `--init-from PATH`).
+    ///
+    /// - Throws: ``MixLabInputError`` when the checkpoint's architecture differs from this run's
+    ///   (naming the flags to change), or a resume would change the batch.
+    public func load(_ checkpoint: ProxyLMCheckpoint, _ continuation: Continuation, source: String) throws(MixLabInputError) {
+        let mine = configuration.architecture, theirs = checkpoint.architecture
+        guard mine == theirs else {
+            let differences = [
+                ("--context", mine.context, theirs.context), ("--embedding", mine.embedding, theirs.embedding),
+                ("--hidden (or --model-size)", mine.hidden, theirs.hidden), ("--layers", mine.layers, theirs.layers),
+            ].filter { $0.1 != $0.2 }
+            throw MixLabInputError(
+                field: source,
+                problem: "holds a model of another shape (\(theirs)) than this run's (\(mine))",
+                fix: "give " + differences.map { "\($0.0) \($0.2)" }.joined(separator: ", ") + " as the checkpoint was trained, or a checkpoint of this shape")
+        }
+        switch continuation {
+        case .restart:
+            model.parameters = checkpoint.parameters
+            optimizer = AdamOptimizer(
+                parameterCount: mine.parameterCount, learningRate: configuration.learningRate, beta1: configuration.beta1,
+                beta2: configuration.beta2, epsilon: configuration.epsilon)
+            step = 0
+            sampler = SplitMix64(seed: configuration.seed)
+        case .resume:
+            guard checkpoint.batch == configuration.batch else {
+                throw MixLabInputError(
+                    field: source, problem: "was trained with --batch \(checkpoint.batch), this run has --batch \(configuration.batch)",
+                    fix: "resume with --batch \(checkpoint.batch)")
+            }
+            model.parameters = checkpoint.parameters
+            optimizer.state = checkpoint.optimizer
+            step = checkpoint.step
+            sampler = SplitMix64(seed: checkpoint.samplerState)
+        }
+    }
 
     /// Replaces the mixture. Domains not named get weight 0; weights are normalised.
     ///

@@ -11,7 +11,7 @@ struct MixLab: AsyncParsableCommand {
         abstract: "Run data-mixing proxy sweeps, fit mixing laws and recommend the mixture for the full run.",
         version: "0.1.0",
         subcommands: [
-            SweepCommand.self, Runs.self, Workers.self, Export.self, Fit.self, MixtureCommand.self, CoordinatorCommand.self,
+            SweepCommand.self, Runs.self, Workers.self, Export.self, Fit.self, CrossDomain.self, MixtureCommand.self, CoordinatorCommand.self,
             WorkerCommand.self, Certs.self, Database.self, Bench.self, CorpusCommand.self, Proxy.self, Demo.self,
         ])
 

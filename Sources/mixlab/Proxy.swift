@@ -49,6 +49,15 @@ extension MixLab {
         var testBytes: Int = 0
         @Option(help: "Seconds between progress reports.") var progressEvery: Double = 2
         @Flag(help: "Online (Aioli): ask the worker for each segment's mixture and steps until it says stop.") var online = false
+        @Option(help: "At the end, save weights, Adam state, step and data order to this file (written atomically).")
+        var saveCheckpoint: String?
+        @Option(help: """
+            Start from this checkpoint's weights (continual pre-training): fresh Adam state, step and tokens from 0, \
+            data order from --seed. The model flags must give the checkpoint's shape.
+            """)
+        var initFrom: String?
+        @Flag(help: "With --init-from: continue the saved run instead (Adam state, step, tokens and data order carry over).")
+        var resume = false
 
         func run() async throws {
             try requireVectorUnits()
@@ -61,6 +70,12 @@ extension MixLab {
                 loaded.append(try ByteDomain.load(name: name, directory: directory))
             }
             let trainer = try ProxyLMTrainer(configuration: configuration, domains: loaded, weights: weights)
+            if let initFrom {
+                let checkpoint = try ProxyLMCheckpoint.read(from: initFrom, flag: "--init-from")
+                try trainer.load(checkpoint, resume ? .resume : .restart, source: "--init-from \(initFrom)")
+            } else if resume {
+                throw MixLabInputError(field: "--resume", problem: "needs a checkpoint to continue", fix: "add --init-from PATH")
+            }
 
             let control = environment["MIXLAB_CONTROL"].flatMap { $0.isEmpty ? nil : $0 }
             guard !online || control != nil else {
@@ -92,6 +107,9 @@ extension MixLab {
                 throw ExitFailure(message: "error: \(error.description)")
             }
             var reporter = ProxyJSONReporter(connection: connection)
+            if let saveCheckpoint {
+                reporter.beforeDone = { try trainer.checkpoint().write(to: saveCheckpoint, flag: "--save-checkpoint") }
+            }
             let plannedSteps: Any
             if case .steps(let count) = length { plannedSteps = count } else { plannedSteps = "online" }
             let architecture = configuration.architecture
@@ -101,7 +119,7 @@ extension MixLab {
                 "embedding": architecture.embedding, "hidden": architecture.hidden, "layers": architecture.layers,
                 "batch": configuration.batch, "seed": configuration.seed,
                 "mixture": Dictionary(uniqueKeysWithValues: zip(loaded.map(\.name), trainer.weights)),
-                "steps": plannedSteps,
+                "steps": plannedSteps, "start_step": trainer.step,
             ])
             let run = ProxyLMRun(
                 length: length, evalEvery: evalEvery, evalSteps: try evaluationSteps(batch: configuration.batch),
@@ -257,6 +275,8 @@ struct ExitFailure: Error, CustomStringConvertible {
 struct ProxyJSONReporter: ProxyLMReporter {
     let connection: TrainerConnection?
     let started = ContinuousClock.now
+    /// Runs before `done` is reported (saving a checkpoint), so a failure fails the attempt.
+    var beforeDone: (() throws -> Void)?
 
     func emit(_ object: [String: Any]) {
         var line = object
@@ -289,6 +309,7 @@ struct ProxyJSONReporter: ProxyLMReporter {
     }
 
     mutating func done() throws {
+        try beforeDone?()
         emit(["type": "done"])
         try connection?.done()
     }

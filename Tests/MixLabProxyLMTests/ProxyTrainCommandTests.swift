@@ -115,6 +115,44 @@ import Testing
         #expect(outcome.stderr.hasPrefix("error: \(field)"), "stderr: \(outcome.stderr)")
     }
 
+    /// A base run on one domain saves a checkpoint (every loaded domain is still evaluated); a CPT
+    /// run starts from it; a wrong shape, a corrupt file or `--resume` alone are one-line errors.
+    @Test func saveCheckpointThenContinualPretrainingFromIt() throws {
+        let corpus = try Self.corpus()
+        defer { try? FileManager.default.removeItem(at: corpus) }
+        let checkpoint = corpus.appendingPathComponent("base-32.ckpt").path
+        let common = ["proxy", "train", "--domains", Self.domainsFlag(corpus), "--batch", "32", "--eval-bytes", "512", "--eval-every", "0"]
+        let base = try Self.run(common + ["--mixture", "prose=1", "--steps", "60", "--hidden", "32", "--save-checkpoint", checkpoint])
+        #expect(base.status == 0, "stderr: \(base.stderr)")
+        let baseFinal = try #require(base.lines.last { $0["type"] as? String == "eval" }?["losses"] as? [String: Double])
+        #expect(Set(baseFinal.keys) == Set(SyntheticCorpus.names), "weight-0 domains are evaluated too: \(baseFinal)")
+        #expect(try ProxyLMCheckpoint.read(from: checkpoint, flag: "test").step == 60)
+
+        let cpt = try Self.run(common + ["--mixture", "code=1", "--steps", "20", "--hidden", "32", "--init-from", checkpoint])
+        #expect(cpt.status == 0, "stderr: \(cpt.stderr)")
+        let evals = cpt.lines.filter { $0["type"] as? String == "eval" }
+        #expect(evals.first?["step"] as? Int == 20 && evals.first?["tokens"] as? Int == 640, "CPT counts its own steps: \(evals)")
+        let cptFinal = try #require(evals.last?["losses"] as? [String: Double])
+        #expect(cptFinal["code"]! < baseFinal["code"]!, "training on code from the base lowers the code loss: \(baseFinal) → \(cptFinal)")
+        let scratch = try Self.run(common + ["--mixture", "code=1", "--steps", "20", "--hidden", "32"])
+        let scratchFinal = try #require(scratch.lines.last { $0["type"] as? String == "eval" }?["losses"] as? [String: Double])
+        #expect(cptFinal["code"]! < scratchFinal["code"]!, "the run starts from the base weights, not from scratch: \(cptFinal) vs \(scratchFinal)")
+
+        let wrongShape = try Self.run(common + ["--steps", "5", "--hidden", "48", "--init-from", checkpoint])
+        #expect(wrongShape.status == 2)
+        #expect(wrongShape.stderr.hasPrefix("error: --init-from \(checkpoint)") && wrongShape.stderr.contains("--hidden (or --model-size) 32"),
+                "stderr: \(wrongShape.stderr)")
+
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: checkpoint)))
+        bytes[bytes.count / 2] ^= 1
+        try Data(bytes).write(to: URL(fileURLWithPath: checkpoint))
+        let corrupt = try Self.run(common + ["--steps", "5", "--hidden", "32", "--init-from", checkpoint])
+        #expect(corrupt.status == 2 && corrupt.stderr.contains("checksum"), "stderr: \(corrupt.stderr)")
+
+        let resumeAlone = try Self.run(common + ["--steps", "5", "--resume"])
+        #expect(resumeAlone.status == 2 && resumeAlone.stderr.hasPrefix("error: --resume"), "stderr: \(resumeAlone.stderr)")
+    }
+
     @Test func missingDomainsSaysHowToGiveThem() throws {
         let outcome = try Self.run(["proxy", "train", "--steps", "5"])
         #expect(outcome.status == 2)
