@@ -31,21 +31,22 @@ public struct ComparedRun: Sendable, Equatable {
 
 /// Aioli against its static baselines, measured on the same budget/seed pairs of one sweep: per
 /// method the mean final loss, its spread over pairs, the paired difference to stratified, the
-/// pairs it wins, and the training steps it spent. Make one with
+/// pairs it wins, and the training steps it spent. The statistics use the complete pairs only
+/// (every method has a usable result there), so the means of two rows differ by exactly their Δ. Make one with
 /// ``compare(runs:measuredOn:selectedBy:)``.
 public struct MethodComparison: Sendable, Equatable, Codable {
     /// One method's line of the comparison.
     public struct Row: Sendable, Equatable, Codable {
         public var method: ComparedMethod
-        /// Mean over the pairs that have a value.
+        /// Mean over the complete pairs (``MethodComparison/completePairs``).
         public var meanLoss: Double?
-        /// Sample standard deviation over pairs (nil with fewer than two).
+        /// Sample standard deviation over the complete pairs (nil with fewer than two).
         public var sd: Double?
-        /// Mean of `loss − stratified loss` over the pairs both have (nil for stratified itself).
+        /// Mean of `loss − stratified loss` over the complete pairs (nil for stratified itself).
         public var deltaVsStratified: Double?
-        /// Pairs where the method's loss is strictly below stratified's.
+        /// Complete pairs where the method's loss is strictly below stratified's.
         public var winsVsStratified: Int?
-        /// Pairs with a value for both the method and stratified.
+        /// Complete pairs compared with stratified.
         public var pairsVsStratified: Int?
         /// The method's loss per pair, in ``MethodComparison/pairs`` order (nil: no usable run).
         public var perPair: [Double?]
@@ -69,11 +70,15 @@ public struct MethodComparison: Sendable, Equatable, Codable {
     public var selectedBy: [String: Double]
     /// Pair keys in the order their first run appears.
     public var pairs: [String]
+    /// The pairs where every method has a usable result; the means, spreads, Δs and wins use
+    /// these alone. The others (a failed run, runs added later, a sweep still running) are listed
+    /// with their values in each row's ``Row/perPair`` but left out of the statistics.
+    public var completePairs: [String]
     /// One row per method present, in ``ComparedMethod`` order.
     public var rows: [Row]
 
     enum CodingKeys: String, CodingKey {
-        case measuredOn = "measured_on", selectedBy = "selected_by", pairs, rows
+        case measuredOn = "measured_on", selectedBy = "selected_by", pairs, completePairs = "complete_pairs", rows
     }
 
     /// The weights a comparison measures on. Without `domains`, the objective's. With `domains`,
@@ -132,26 +137,31 @@ public struct MethodComparison: Sendable, Equatable, Codable {
                     perPair.append(scored.map(\.measured).reduce(0, +) / Double(scored.count))
                 }
             }
-            let values = perPair.compactMap { $0 }
             let steps = mine.compactMap(\.steps).reduce(0, +)
             let pairsRun = Set(mine.map(\.pair)).count
             rows.append(
                 Row(
-                    method: method, meanLoss: values.isEmpty ? nil : mean(values), sd: sampleDeviation(values), perPair: perPair,
-                    runs: mine.count, usableRuns: usable, trainingSteps: steps, trainingStepsPerPair: Double(steps) / Double(pairsRun)))
+                    method: method, perPair: perPair, runs: mine.count, usableRuns: usable, trainingSteps: steps,
+                    trainingStepsPerPair: Double(steps) / Double(pairsRun)))
         }
-        if let baseline = rows.first(where: { $0.method == .stratified })?.perPair {
-            for index in rows.indices where rows[index].method != .stratified {
-                let paired = zip(rows[index].perPair, baseline).compactMap { value, base in value.flatMap { v in base.map { (v, $0) } } }
-                rows[index].pairsVsStratified = paired.count
-                rows[index].winsVsStratified = paired.filter { $0.0 < $0.1 }.count
-                rows[index].deltaVsStratified = paired.isEmpty ? nil : mean(paired.map { $0.0 - $0.1 })
-            }
+        let complete = pairs.indices.filter { index in rows.allSatisfy { $0.perPair[index] != nil } }
+        let baseline = rows.first { $0.method == .stratified }
+        for index in rows.indices {
+            let values = complete.map { rows[index].perPair[$0]! }
+            rows[index].meanLoss = values.isEmpty ? nil : mean(values)
+            rows[index].sd = sampleDeviation(values)
+            guard let baseline, rows[index].method != .stratified else { continue }
+            let differences = complete.map { rows[index].perPair[$0]! - baseline.perPair[$0]! }
+            rows[index].pairsVsStratified = differences.count
+            rows[index].winsVsStratified = differences.filter { $0 < 0 }.count
+            rows[index].deltaVsStratified = differences.isEmpty ? nil : mean(differences)
         }
-        return MethodComparison(measuredOn: measuredOn, selectedBy: selectedBy, pairs: pairs, rows: rows)
+        return MethodComparison(
+            measuredOn: measuredOn, selectedBy: selectedBy, pairs: pairs, completePairs: complete.map { pairs[$0] }, rows: rows)
     }
 
-    /// A Markdown table: method, mean loss, sd, Δ and wins vs stratified, runs and training steps.
+    /// A Markdown table: method, mean loss, sd, Δ and wins vs stratified, runs and training steps;
+    /// then a line naming the pairs left out of the statistics, if any.
     public var table: String {
         func number(_ value: Double?, signed: Bool = false) -> String {
             guard let value else { return "—" }
@@ -167,6 +177,16 @@ public struct MethodComparison: Sendable, Equatable, Codable {
             lines.append(
                 "| \(row.method.rawValue) | \(number(row.meanLoss)) | \(number(row.sd)) | \(number(row.deltaVsStratified, signed: true)) | \(wins) | "
                     + "\(row.usableRuns)/\(row.runs) | \(steps) |")
+        }
+        let left = pairs.filter { !completePairs.contains($0) }
+        if !left.isEmpty {
+            let missing = left.map { pair -> String in
+                let index = pairs.firstIndex(of: pair)!
+                let without = rows.filter { $0.perPair[index] == nil }.map(\.method.rawValue)
+                return "\(pair) (no usable \(without.joined(separator: ", ")) run)"
+            }
+            lines.append("")
+            lines.append("Left out of the statistics, as not every method has a result there: \(missing.joined(separator: "; ")).")
         }
         return lines.joined(separator: "\n")
     }

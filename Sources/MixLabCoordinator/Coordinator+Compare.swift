@@ -12,7 +12,8 @@ public enum SweepComparison {
     /// pair is picked by the objective.
     ///
     /// - Throws: `StoreError` for an unknown sweep, ``MixLabInputError`` for a sweep without an
-    ///   online method or a domain that is not one of its eval domains.
+    ///   online method, a domain that is not one of its eval domains, or a run budget that does
+    ///   not decode.
     public static func compare(sweep id: SweepID, in store: any MixLabStore, domains: [String]) async throws -> MethodComparison {
         guard let record = try await store.sweep(id) else { throw StoreError(.unknownSweep, "no sweep \(id); `mixlab sweep ls` lists them") }
         let runtime = try SweepRuntime(specJSON: record.specJSON, record: record)
@@ -28,10 +29,18 @@ public enum SweepComparison {
         let runs = try await store.runs(in: id)
         let finals = SweepExport.finalLosses(runs: runs, evals: try await store.evals(in: id))
         let decoder = JSONDecoder()
-        let compared = runs.map { run in
-            let budget = try? decoder.decode(BudgetSpec.self, from: Data(run.budgetJSON.utf8))
+        let compared = try runs.map { run in
+            let budget: BudgetSpec
+            do {
+                budget = try decoder.decode(BudgetSpec.self, from: Data(run.budgetJSON.utf8))
+            } catch {
+                throw MixLabInputError(
+                    field: "run \(run.id) budget", problem: "cannot be read (\(error))",
+                    fix: "compare with the MixLab version that submitted the sweep, or cancel the run")
+            }
+            // A run stored before runs named their method is an Aioli run (see SweepSpec.isOnlineRun).
             return ComparedRun(
-                method: budget?.mixingMethod ?? .aioli, pair: budget?.comparisonPair ?? run.budgetJSON, steps: budget?.steps,
+                method: budget.mixingMethod ?? .aioli, pair: budget.comparisonPair, steps: budget.steps,
                 finalLosses: run.state == .succeeded ? finals[run.id] : nil)
         }
         return try MethodComparison.compare(

@@ -84,7 +84,8 @@ struct SweepFitter: Sendable {
             let runs = try await store.runs(in: sweep)
             let evals = Dictionary(grouping: try await store.evals(in: sweep), by: \.run)
             var points: [DCPTSweepAnalysis.RunPoints] = []
-            for run in runs where run.state == .succeeded {
+            // Online runs change their ratio as they train: only static runs have the `r` they store.
+            for run in runs where run.state == .succeeded && !runtime.isOnline(budgetJSON: run.budgetJSON) {
                 guard let budget = try? JSONSerialization.jsonObject(with: Data(run.budgetJSON.utf8)) as? [String: Any],
                     let size = (budget["model_size"] as? NSNumber)?.doubleValue
                 else { continue }

@@ -30,9 +30,7 @@ struct SweepRuntime: Sendable {
     /// Whether a run is driven online: every run of an online sweep except its `online.compare`
     /// baselines (a run stored before budgets named their method counts as online).
     func isOnline(budgetJSON: String) -> Bool {
-        guard online != nil else { return false }
-        let method = Self.mixingMethod(ofBudget: budgetJSON)
-        return method == nil || method == .aioli
+        SweepSpec.isOnlineRun(method: Self.mixingMethod(ofBudget: budgetJSON), online: online)
     }
 
     /// The trainer command of a run: `online.command` (default `trainer.command`) for online runs,

@@ -24,7 +24,7 @@ extension SpecParser {
             if let program = command.first, program.trimmingCharacters(in: .whitespaces).isEmpty {
                 reader.report("\(fields.path("command"))[0]", at: items[0].0, "the program name is empty", fix: "put the program to run first")
             }
-            checkPlaceholders(command, items: items, design: design, budgets: budgets)
+            checkPlaceholders(command, items: items, design: design, budgets: budgets, online: top.has("online"))
         }
         var resources = ResourceSpec()
         if let resourcesNode = fields["resources"], let slots = reader.fields(resourcesNode, at: fields.path("resources"), allowed: ["cpus", "gpus"])
@@ -111,9 +111,12 @@ extension SpecParser {
         return seconds
     }
 
-    func checkPlaceholders(_ command: [String], items: [(SpecNode, String)], design: DesignSpec?, budgets: [BudgetSpec]) {
+    /// Reports every placeholder of `command` that no run can fill: the fixed ones, the budget keys
+    /// every budget sets, the D-CPT keys of a `dcpt` design, and `{mixing_method}` in an online sweep.
+    func checkPlaceholders(_ command: [String], items: [(SpecNode, String)], design: DesignSpec?, budgets: [BudgetSpec], online: Bool) {
         var budgetKeys = budgets.first?.keys ?? []
         for budget in budgets.dropFirst() { budgetKeys.formIntersection(budget.keys) }
+        if online { budgetKeys.insert(BudgetSpec.mixingMethodKey) }
         if case .dcpt(let dcpt) = design {
             budgetKeys.formUnion(["model_size", "tokens"])
             if dcpt.checkpoints { budgetKeys.insert("eval_tokens") }

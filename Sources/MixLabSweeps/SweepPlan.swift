@@ -175,9 +175,14 @@ extension SweepSpec {
     /// The trainer command of a run: an online run's is `online.command` when given; every other
     /// run's (static runs, `online.compare` baselines) is `trainer.command`.
     public func command(for method: ComparedMethod?) -> [String] {
-        // A run of an online sweep stored before runs named their method is an online run.
-        let isOnline = method == .aioli || (method == nil && online != nil)
-        return isOnline ? online?.command ?? trainer.command : trainer.command
+        Self.isOnlineRun(method: method, online: online) ? online?.command ?? trainer.command : trainer.command
+    }
+
+    /// Whether a run whose budget names `method` is driven by the online method: every run of an
+    /// online sweep but its `online.compare` baselines (a run stored before runs named their
+    /// method counts as online). The one rule for the plan, the coordinator and the fits.
+    public static func isOnlineRun(method: ComparedMethod?, online: OnlineSpec?) -> Bool {
+        online != nil && (method == nil || method == .aioli)
     }
 
     func generateDesign() throws(DesignError) -> GeneratedDesign {

@@ -6,7 +6,8 @@ extension SweepSpec {
     /// Largest number of runs a sweep may expand to.
     public static let maximumRunCount = 100_000
 
-    /// Laws fitted when a spec names none: `dcpt` for D-CPT designs, `dml` and `linear` otherwise.
+    /// Laws fitted when a spec names none: `dcpt` for D-CPT designs, `dml` and `linear` otherwise
+    /// (none for an online sweep without grid baselines: it has no static runs to fit them to).
     static func defaultLaws(for design: DesignSpec?, known: [String]) -> [String] {
         if case .dcpt = design { return ["dcpt"].filter(known.contains) }
         return ["dml", "linear"].filter(known.contains)
@@ -129,7 +130,13 @@ struct SpecParser {
         }
         let runSeeds = parseRunSeeds(top)
         let trainer = parseTrainer(top, design: design, budgets: scales ?? budget.map { [$0] } ?? [])
-        let laws = parseLaws(top, design: design, hasScales: (scales?.count ?? 0) > 1)
+        let online = top["online"].flatMap {
+            parseOnline($0, at: top.path("online"), design: design, budgets: scales ?? budget.map { [$0] } ?? [], trainer: trainer)
+        }
+        if let online, online.method == "aioli" {
+            checkAioli(online, budgets: scales ?? budget.map { [$0] } ?? [], domainCount: domainNames.count, top: top)
+        }
+        let laws = parseLaws(top, design: design, hasScales: (scales?.count ?? 0) > 1, online: online)
         let objective = parseObjective(top, evalDomains: evalDomains)
         let constraints = parseConstraints(top, domains: domains)
         let priority = top.int("priority") ?? 0
@@ -139,12 +146,6 @@ struct SpecParser {
                 top.report("max_concurrent_runs", "is \(value)", fix: "use 1 or more, or leave it out for no cap")
             }
             maxConcurrentRuns = value
-        }
-        let online = top["online"].flatMap {
-            parseOnline($0, at: top.path("online"), design: design, budgets: scales ?? budget.map { [$0] } ?? [], trainer: trainer)
-        }
-        if let online, online.method == "aioli" {
-            checkAioli(online, budgets: scales ?? budget.map { [$0] } ?? [], domainCount: domainNames.count, top: top)
         }
         if let design {
             checkRunCount(
@@ -317,9 +318,17 @@ struct SpecParser {
 
     // MARK: Laws, objective, constraints, online
 
-    func parseLaws(_ top: Fields, design: DesignSpec?, hasScales: Bool) -> [String] {
+    func parseLaws(_ top: Fields, design: DesignSpec?, hasScales: Bool, online: OnlineSpec?) -> [String] {
+        // Laws are fitted to static runs; an online run's stored mixture is only where it started.
+        // An online sweep has static runs with different mixtures only through `online.compare.grid`.
+        let fittable = online == nil || (online?.compare?.grid ?? 0) >= 2
         guard let node = top["laws"], let items = reader.list(node, at: top.path("laws"), fix: "list law names, for example `[dml, linear]`") else {
-            return SweepSpec.defaultLaws(for: design, known: knownLaws)
+            return fittable ? SweepSpec.defaultLaws(for: design, known: knownLaws) : []
+        }
+        if !fittable, !items.isEmpty {
+            top.report(
+                "laws", "are fitted to static runs with different mixtures, and this online sweep has none (an online run's mixture changes as it trains)",
+                fix: "add `compare: {grid: N}` under `online` to fit them to its grid runs, or drop `laws` (Aioli's learned mixture is recorded without a law)")
         }
         var laws: [String] = []
         let scalingLaws = Set(LawCatalog.scalingLaws.map(\.name))
@@ -465,7 +474,7 @@ struct SpecParser {
         if let program = command.first, program.trimmingCharacters(in: .whitespaces).isEmpty {
             reader.report("\(fields.path("command"))[0]", at: items[0].0, "the program name is empty", fix: "put the program to run first")
         }
-        checkPlaceholders(command, items: items, design: design, budgets: budgets)
+        checkPlaceholders(command, items: items, design: design, budgets: budgets, online: true)
         return command
     }
 

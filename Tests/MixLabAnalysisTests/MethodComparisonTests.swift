@@ -29,6 +29,7 @@ struct MethodComparisonTests {
         let weights = ["x": 1.0, "y": 3.0]
         let comparison = try MethodComparison.compare(runs: Self.runs, measuredOn: weights, selectedBy: weights)
         #expect(comparison.pairs == ["seed=1", "seed=2", "seed=3"])
+        #expect(comparison.completePairs == comparison.pairs, "grid's seed 2 still has one usable run")
         #expect(comparison.rows.map(\.method) == [.stratified, .grid, .aioli])
         let stratified = comparison.rows[0], grid = comparison.rows[1], aioli = comparison.rows[2]
         // Stratified per seed: (2 + 3)/4, (2.4 + 3.6)/4, (1.6 + 3.6)/4.
@@ -49,6 +50,29 @@ struct MethodComparisonTests {
         expectClose(aioli.deltaVsStratified, -0.1 / 3)
         #expect(aioli.winsVsStratified == 2 && aioli.trainingStepsPerPair == 100)
         #expect(comparison.table.contains("| grid | 1.2500 | 0.1500 | −0.1000 | 2/3 | 5/6 | 200 |"), "\(comparison.table)")
+    }
+
+    @Test("a pair where a method has no usable run is left out of every row's statistics and named under the table")
+    func incompletePairs() throws {
+        let runs = [
+            Self.run(.stratified, "seed=1", ["x": 2]),
+            Self.run(.aioli, "seed=1", ["x": 1]),
+            Self.run(.stratified, "seed=2", nil),
+            Self.run(.aioli, "seed=2", ["x": 5]),
+            Self.run(.stratified, "seed=3", ["x": 4]),
+            Self.run(.aioli, "seed=3", ["x": 3]),
+            Self.run(.aioli, "seed=4", ["x": 9]),
+        ]
+        let comparison = try MethodComparison.compare(runs: runs, measuredOn: ["x": 1], selectedBy: ["x": 1])
+        #expect(comparison.completePairs == ["seed=1", "seed=3"])
+        let stratified = comparison.rows[0], aioli = comparison.rows[1]
+        expectClose(stratified.meanLoss, 3)
+        expectClose(aioli.meanLoss, 2)
+        expectClose(aioli.deltaVsStratified, -1)
+        #expect(aioli.winsVsStratified == 2 && aioli.pairsVsStratified == 2)
+        #expect(aioli.perPair == [1, 5, 3, 9], "every pair's value is still reported")
+        #expect(
+            comparison.table.contains("seed=2 (no usable stratified run); seed=4 (no usable stratified run)"), "\(comparison.table)")
     }
 
     @Test("measured on test domains, grid still picks its run by the objective's domains")

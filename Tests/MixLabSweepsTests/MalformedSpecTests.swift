@@ -213,6 +213,14 @@ struct MalformedSpecTests {
             yaml: SpecFixtures.smoke(replacing: "runs: 8", with: "runs: 11")
                 + "budget: {steps: 400}\nonline: {method: aioli, compare: {grid: 10000}}\n",
             expected: ["design: expands to 110011 runs (11 design points × 1 scale(s) + 110000 online.compare runs)"]),
+        BadSpec(
+            label: "laws in an online sweep without static runs to fit them to",
+            yaml: SpecFixtures.smoke(adding: "budget: {steps: 400}\nonline: {method: aioli, compare: {stratified: true}}\nlaws: [dml]"),
+            expected: ["laws: are fitted to static runs with different mixtures, and this online sweep has none", "compare: {grid: N}"]),
+        BadSpec(
+            label: "the run's method as a placeholder of a static sweep",
+            yaml: SpecFixtures.smoke(replacing: #""{run_id}""#, with: #""{mixing_method}""#),
+            expected: ["unknown placeholder `{mixing_method}`"]),
         BadSpec(label: "empty document", yaml: "# nothing\n", expected: ["(document): is empty"]),
     ]
 

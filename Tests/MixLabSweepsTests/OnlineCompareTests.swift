@@ -80,4 +80,27 @@ struct OnlineCompareTests {
         let plain = try SweepSpec.parse(yaml: SpecFixtures.smoke).resolve()
         #expect(plain.runs.allSatisfy { $0.budget.mixingMethod == nil && !$0.budgetJSON.contains("mixing_method") })
     }
+
+    @Test("an online sweep fits no law by default unless grid baselines give it static mixtures")
+    func defaultLaws() throws {
+        let online = try SweepSpec.parse(yaml: SpecFixtures.smoke(adding: "budget: {steps: 400}\nonline: {method: aioli}"))
+        #expect(online.laws.isEmpty)
+        let withGrid = try SweepSpec.parse(yaml: SpecFixtures.smoke(adding: "budget: {steps: 400}\nonline: {method: aioli, compare: {grid: 4}}"))
+        #expect(withGrid.laws == ["dml", "linear"])
+    }
+
+    @Test("{mixing_method} names each run's method in an online sweep's commands")
+    func methodPlaceholder() throws {
+        let yaml = Self.spec(scales: "[{steps: 400, seed: 1}]")
+            .replacingOccurrences(of: "command: [train, --online,", with: "command: [train, --online, --save, \"ck-{mixing_method}.bin\",")
+            .replacingOccurrences(of: "trainer: {command: [train,", with: "trainer: {command: [train, --tag, \"{mixing_method}\",")
+        let plan = try SweepSpec.parse(yaml: yaml).resolve()
+        let filled = plan.runs.map { run in
+            plan.spec.command(for: run.budget.mixingMethod).map {
+                Placeholders.substitute($0, ["mixing_method": run.budget.placeholderValue(BudgetSpec.mixingMethodKey) ?? "?"])
+            }
+        }
+        #expect(filled[0].contains("ck-aioli.bin"))
+        #expect(filled[1].contains("stratified") && filled[2].contains("grid"), "\(filled)")
+    }
 }
