@@ -1,6 +1,6 @@
 import Foundation
 import MixLabCore
-import MixLabProxyLM
+@testable import MixLabProxyLM
 import Testing
 
 @Suite struct ProxyLMCheckpointTests {
@@ -99,6 +99,42 @@ import Testing
             try trainer.checkpoint().write(to: "/nonexistent-dir/x.ckpt", flag: "--save-checkpoint")
         }
         #expect(unwritable?.field == "--save-checkpoint /nonexistent-dir/x.ckpt")
+    }
+
+    /// A checkpoint whose header shape fields (context, embedding, hidden, layers, batch, in that
+    /// order) are replaced, with the checksum recomputed as anyone crafting a file could.
+    static func crafted(_ replacements: [(field: Int, value: UInt32)]) throws -> [UInt8] {
+        var bytes = try Self.trainer().checkpoint().encoded()
+        let shapeOffset = ProxyLMCheckpoint.magic.count + 4 + 4
+        for (field, value) in replacements {
+            withUnsafeBytes(of: value.littleEndian) { bytes.replaceSubrange((shapeOffset + 4 * field)..<(shapeOffset + 4 * field + 4), with: $0) }
+        }
+        let checksum = CRC32.checksum(bytes[..<(bytes.count - 4)])
+        withUnsafeBytes(of: checksum.littleEndian) { bytes.replaceSubrange((bytes.count - 4)..., with: $0) }
+        return bytes
+    }
+
+    static func expectRefused(_ bytes: [UInt8], naming name: String, value: UInt32, flag: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let error = #expect(throws: MixLabInputError.self, sourceLocation: sourceLocation) {
+            try ProxyLMCheckpoint(decoding: bytes, source: "--init-from x.ckpt")
+        }
+        #expect(error?.field.contains("--init-from x.ckpt") == true, "\(String(describing: error))", sourceLocation: sourceLocation)
+        #expect(error?.field.contains(name) == true, "names the header field: \(String(describing: error))", sourceLocation: sourceLocation)
+        #expect(error?.problem.contains("\(value)") == true && error?.problem.contains(flag) == true, "\(String(describing: error))", sourceLocation: sourceLocation)
+        #expect(error?.fix.contains("--save-checkpoint") == true, "\(String(describing: error))", sourceLocation: sourceLocation)
+    }
+
+    @Test(arguments: [
+        (2, 4_000_000_000, "hidden", "--hidden"), (0, 0, "context", "--context"), (1, 1_025, "embedding", "--embedding"),
+        (3, 3, "layers", "--layers"), (4, 65_537, "batch", "--batch"),
+    ] as [(Int, UInt32, String, String)])
+    func aHeaderShapeOutsideTheTrainingRangesIsRefusedDespiteAValidChecksum(field: Int, value: UInt32, name: String, flag: String) throws {
+        Self.expectRefused(try Self.crafted([(field, value)]), naming: name, value: value, flag: flag)
+    }
+
+    @Test func aHeaderWhoseParameterCountWouldOverflowIsRefusedWithoutATrap() throws {
+        Self.expectRefused(try Self.crafted([(2, 4_000_000_000), (3, 2)]), naming: "hidden", value: 4_000_000_000, flag: "--hidden")
+        Self.expectRefused(try Self.crafted([(0, 4_000_000_000), (1, 4_000_000_000)]), naming: "context", value: 4_000_000_000, flag: "--context")
     }
 
     @Test func writingReplacesTheFileAtomically() throws {
