@@ -151,4 +151,18 @@ import Testing
         }
         #expect(leftovers.isEmpty, "no temporary file is left behind: \(leftovers)")
     }
+
+    @Test func aFailedRenameLeavesTheTargetAndNoTemporaryFile() throws {
+        let path = Self.temporaryPath()
+        try FileManager.default.createDirectory(atPath: path + "/occupied", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let error = #expect(throws: MixLabInputError.self) { try Self.trainer().checkpoint().write(to: path, flag: "--save-checkpoint") }
+        #expect(error?.field == "--save-checkpoint \(path)" && error?.problem.contains("renaming") == true, "\(String(describing: error))")
+        #expect(FileManager.default.fileExists(atPath: path + "/occupied"), "the target is untouched")
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder).filter {
+            $0.hasPrefix(".\(URL(fileURLWithPath: path).lastPathComponent).tmp")
+        }
+        #expect(leftovers.isEmpty, "the temporary file is removed: \(leftovers)")
+    }
 }
