@@ -79,7 +79,8 @@ public enum CrossDomainDCPTAnalysis {
         guard probeLoss.isFinite, probeLoss >= 0 else {
             throw MixLabInputError(
                 field: "probe loss", problem: "is \(probeLoss)",
-                fix: "give the probe run's held-out loss on the domain, a finite number ≥ 0 (a NaN or infinite loss means the probe diverged: rerun it with a lower --lr)")
+                fix: "give the probe run's held-out loss on the domain, a finite number ≥ 0 "
+                    + "(a NaN or infinite loss means the probe diverged: rerun it with a lower --lr)")
         }
         return max(0, (k1 - probeLoss) / k1)
     }

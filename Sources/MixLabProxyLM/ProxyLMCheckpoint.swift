@@ -104,7 +104,8 @@ public struct ProxyLMCheckpoint: Sendable, Equatable {
             throw MixLabInputError(
                 field: "\(source), header field \(field.name)",
                 problem: "is \(field.value), outside \(field.range.lowerBound)…\(field.range.upperBound) (the range of \(field.flag))",
-                fix: "the file is damaged or was not written by mixlab; give a file written by `mixlab proxy train --save-checkpoint` (rerun that run to remake it)")
+                fix: "the file is damaged or was not written by mixlab; give a file written by "
+                    + "`mixlab proxy train --save-checkpoint` (rerun that run to remake it)")
         }
         guard architecture.parameterCount == Int(parameterCount), step < 1 << 53, tokens < 1 << 53, optimizerStep < 1 << 53
         else { throw invalid("has an inconsistent header (\(architecture), \(parameterCount) parameters)") }

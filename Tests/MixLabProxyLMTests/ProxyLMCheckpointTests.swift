@@ -1,7 +1,8 @@
 import Foundation
 import MixLabCore
-@testable import MixLabProxyLM
 import Testing
+
+@testable import MixLabProxyLM
 
 @Suite struct ProxyLMCheckpointTests {
     static let weights: [String: Double] = ["code": 0.5, "math": 0.3, "prose": 0.2]
@@ -120,7 +121,9 @@ import Testing
         }
         #expect(error?.field.contains("--init-from x.ckpt") == true, "\(String(describing: error))", sourceLocation: sourceLocation)
         #expect(error?.field.contains(name) == true, "names the header field: \(String(describing: error))", sourceLocation: sourceLocation)
-        #expect(error?.problem.contains("\(value)") == true && error?.problem.contains(flag) == true, "\(String(describing: error))", sourceLocation: sourceLocation)
+        #expect(
+            error?.problem.contains("\(value)") == true && error?.problem.contains(flag) == true, "\(String(describing: error))",
+            sourceLocation: sourceLocation)
         #expect(error?.fix.contains("--save-checkpoint") == true, "\(String(describing: error))", sourceLocation: sourceLocation)
     }
 
