@@ -135,7 +135,7 @@ import Testing
         Self.expectRefused(try Self.crafted([(field, value)]), naming: name, value: value, flag: flag)
     }
 
-    @Test func aHeaderWhoseParameterCountWouldOverflowIsRefusedWithoutATrap() throws {
+    @Test func aHeaderWhoseParameterCountWouldOverflowIsRefusedBeforeComputingIt() throws {
         Self.expectRefused(try Self.crafted([(2, 4_000_000_000), (3, 2)]), naming: "hidden", value: 4_000_000_000, flag: "--hidden")
         Self.expectRefused(try Self.crafted([(0, 4_000_000_000), (1, 4_000_000_000)]), naming: "context", value: 4_000_000_000, flag: "--context")
     }
