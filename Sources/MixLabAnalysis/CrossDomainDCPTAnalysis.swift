@@ -67,8 +67,22 @@ public enum CrossDomainDCPTAnalysis {
 
     /// `k2`: the relative drop of the domain loss during the probe run, `(k1 − L_probe) / k1`,
     /// clamped at 0 (a probe whose loss rose says "no faster than not learning").
-    public static func probeRate(baseLoss k1: Double, probeLoss: Double) -> Double {
-        max(0, (k1 - probeLoss) / k1)
+    ///
+    /// - Throws: ``MixLabInputError`` naming `k1` when it is not a finite number > 0, or the probe
+    ///   loss when it is not a finite number ≥ 0 (rather than a silent `k2 = 0`).
+    public static func probeRate(baseLoss k1: Double, probeLoss: Double) throws(MixLabInputError) -> Double {
+        guard k1.isFinite, k1 > 0 else {
+            throw MixLabInputError(
+                field: "k1 (base loss)", problem: "is \(k1)",
+                fix: "give the base model's held-out loss on the domain before continual pre-training, a finite number > 0")
+        }
+        guard probeLoss.isFinite, probeLoss >= 0 else {
+            throw MixLabInputError(
+                field: "probe loss", problem: "is \(probeLoss)",
+                fix: "give the probe run's held-out loss on the domain, a finite number ≥ 0 "
+                    + "(a NaN or infinite loss means the probe diverged: rerun it with a lower --lr)")
+        }
+        return max(0, (k1 - probeLoss) / k1)
     }
 
     /// Holds out each domain in turn.

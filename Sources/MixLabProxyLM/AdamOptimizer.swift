@@ -38,6 +38,8 @@ public struct AdamOptimizer: Sendable {
         }
     }
 
+    /// Everything the optimizer carries between steps, to save in a checkpoint and restore from one;
+    /// setting a state of another parameter count is a programming error (checked by a precondition).
     public var state: State {
         get {
             State(step: step, beta1Power: beta1Power, beta2Power: beta2Power, firstMoment: firstMoment, secondMoment: secondMoment)

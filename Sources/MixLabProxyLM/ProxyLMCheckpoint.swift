@@ -61,7 +61,8 @@ public struct ProxyLMCheckpoint: Sendable, Equatable {
     /// Parses file bytes; `source` names the file in errors.
     ///
     /// - Throws: ``MixLabInputError`` for a file that is not a checkpoint, of another version,
-    ///   truncated, or whose checksum does not match.
+    ///   truncated, whose checksum does not match, or whose shape is outside the ranges
+    ///   ``ProxyLMConfiguration/validate()`` accepts (the checksum does not stop a crafted file).
     public init(decoding bytes: [UInt8], source: String) throws(MixLabInputError) {
         func invalid(_ problem: String) -> MixLabInputError {
             MixLabInputError(
@@ -97,8 +98,16 @@ public struct ProxyLMCheckpoint: Sendable, Equatable {
         let stored = bytes[(bytes.count - 4)...].withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }
         guard stored == CRC32.checksum(bytes[..<(bytes.count - 4)]) else { throw invalid("is corrupt (checksum mismatch)") }
         let architecture = ByteLMArchitecture(context: shape[0], embedding: shape[1], hidden: shape[2], layers: shape[3])
-        guard (1...2).contains(architecture.layers), shape[0] > 0, shape[1] > 0, shape[2] > 0, shape[4] > 0,
-            architecture.parameterCount == Int(parameterCount), step < 1 << 53, tokens < 1 << 53, optimizerStep < 1 << 53
+        // The checksum only catches accidents: a crafted file can carry any shape with a valid one,
+        // and an unchecked shape can overflow `parameterCount`.
+        for field in ProxyLMConfiguration.shapeFields(architecture: architecture, batch: shape[4]) where !field.range.contains(field.value) {
+            throw MixLabInputError(
+                field: "\(source), header field \(field.name)",
+                problem: "is \(field.value), outside \(field.range.lowerBound)…\(field.range.upperBound) (the range of \(field.flag))",
+                fix: "the file is damaged or was not written by mixlab; give a file written by "
+                    + "`mixlab proxy train --save-checkpoint` (rerun that run to remake it)")
+        }
+        guard architecture.parameterCount == Int(parameterCount), step < 1 << 53, tokens < 1 << 53, optimizerStep < 1 << 53
         else { throw invalid("has an inconsistent header (\(architecture), \(parameterCount) parameters)") }
         func floats() -> [Float] {
             (0..<Int(parameterCount)).map { _ in Float(bitPattern: take(UInt32.self)) }
@@ -112,26 +121,18 @@ public struct ProxyLMCheckpoint: Sendable, Equatable {
             step: Int(step), tokens: Int(tokens), samplerState: samplerState)
     }
 
-    /// Writes the checkpoint to `path` atomically: a temporary file in the same folder, then a rename.
+    /// Writes the checkpoint to `path`: a temporary file in the same folder, flushed to disk, renamed
+    /// over `path`, then the folder flushed. A reader sees the old file or the new one, never a mix;
+    /// once this returns, the new file survives a crash or power loss.
     ///
     /// - Throws: ``MixLabInputError`` naming `flag` when the folder cannot be written.
     public func write(to path: String, flag: String) throws(MixLabInputError) {
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-        do {
-            try Data(encoded()).write(to: temporary)
-            if rename(temporary.path, url.path) != 0 {
-                let reason = String(cString: strerror(errno))
-                try? FileManager.default.removeItem(at: temporary)
-                throw MixLabInputError(field: "\(flag) \(path)", problem: "cannot be written (\(reason))", fix: "give a path in a writable folder")
-            }
-        } catch let error as MixLabInputError {
-            throw error
+        do throws(DurableFile.Failure) {
+            try DurableFile.replace(path, with: encoded())
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
             throw MixLabInputError(
-                field: "\(flag) \(path)", problem: "cannot be written (\(error.localizedDescription))",
-                fix: "give a path in an existing, writable folder")
+                field: "\(flag) \(path)", problem: "cannot be written (\(error.step): \(error.reason))",
+                fix: "give a path in an existing, writable folder with free space")
         }
     }
 

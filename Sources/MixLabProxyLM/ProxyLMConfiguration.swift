@@ -25,6 +25,20 @@ public struct ProxyLMConfiguration: Sendable, Hashable {
         ("tiny", 32), ("small", 64), ("medium", 96), ("large", 192), ("xl", 384),
     ]
 
+    /// The model shape and the batch, each with its name, the flag that sets it and the range a run
+    /// accepts: the one rule for both ``validate()`` and a checkpoint's header.
+    static func shapeFields(
+        architecture: ByteLMArchitecture, batch: Int
+    ) -> [(name: String, flag: String, value: Int, range: ClosedRange<Int>)] {
+        [
+            ("context", "--context", architecture.context, 1...1024),
+            ("embedding", "--embedding", architecture.embedding, 1...1024),
+            ("hidden", "--hidden", architecture.hidden, 1...8192),
+            ("layers", "--layers", architecture.layers, 1...2),
+            ("batch", "--batch", batch, 1...65_536),
+        ]
+    }
+
     /// Checks every field is in range.
     ///
     /// - Throws: ``MixLabInputError`` naming the flag and a valid range.
@@ -35,11 +49,7 @@ public struct ProxyLMConfiguration: Sendable, Hashable {
                     field: flag, problem: "is \(value)", fix: "use a whole number from \(range.lowerBound) to \(range.upperBound)")
             }
         }
-        try check(architecture.context, "--context", 1...1024)
-        try check(architecture.embedding, "--embedding", 1...1024)
-        try check(architecture.hidden, "--hidden", 1...8192)
-        try check(architecture.layers, "--layers", 1...2)
-        try check(batch, "--batch", 1...65_536)
+        for field in Self.shapeFields(architecture: architecture, batch: batch) { try check(field.value, field.flag, field.range) }
         try check(evalBytes, "--eval-bytes", 1...100_000_000)
         try check(testBytes, "--test-bytes", 0...100_000_000)
         guard learningRate.isFinite, learningRate > 0 else {

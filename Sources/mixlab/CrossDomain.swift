@@ -5,6 +5,7 @@ import MixLabCore
 import MixingLaws
 
 extension MixLab {
+    /// `mixlab cross-domain --data POINTS`: the leave-one-domain-out test of the Cross-Domain D-CPT Law.
     struct CrossDomain: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "cross-domain",

@@ -65,9 +65,19 @@ import Testing
         #expect(warnings.count == 1, "two training domains cannot identify E, F, mu, w1: \(warnings)")
     }
 
-    @Test func probeRateIsTheRelativeDropClampedAtZero() {
-        #expect(abs(CrossDomainDCPTAnalysis.probeRate(baseLoss: 2.0, probeLoss: 1.5) - 0.25) < 1e-15)
-        #expect(CrossDomainDCPTAnalysis.probeRate(baseLoss: 2.0, probeLoss: 2.1) == 0)
+    @Test func probeRateIsTheRelativeDropClampedAtZero() throws {
+        #expect(abs(try CrossDomainDCPTAnalysis.probeRate(baseLoss: 2.0, probeLoss: 1.5) - 0.25) < 1e-15)
+        #expect(try CrossDomainDCPTAnalysis.probeRate(baseLoss: 2.0, probeLoss: 2.1) == 0)
+    }
+
+    @Test(arguments: [
+        (0, 1.5, "k1"), (-2, 1.5, "k1"), (.nan, 1.5, "k1"), (.infinity, 1.5, "k1"),
+        (2, .nan, "probe"), (2, .infinity, "probe"), (2, -0.5, "probe"),
+    ] as [(Double, Double, String)])
+    func probeRateRefusesANonPositiveOrNonFiniteLoss(baseLoss: Double, probeLoss: Double, field: String) {
+        let error = #expect(throws: MixLabInputError.self) { try CrossDomainDCPTAnalysis.probeRate(baseLoss: baseLoss, probeLoss: probeLoss) }
+        #expect(error?.field.contains(field) == true, "\(String(describing: error))")
+        #expect(error?.fix.isEmpty == false)
     }
 
     @Test func badInputIsRefusedNamingTheDomainAndColumn() {

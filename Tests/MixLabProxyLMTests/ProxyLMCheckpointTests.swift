@@ -1,7 +1,8 @@
 import Foundation
 import MixLabCore
-import MixLabProxyLM
 import Testing
+
+@testable import MixLabProxyLM
 
 @Suite struct ProxyLMCheckpointTests {
     static let weights: [String: Double] = ["code": 0.5, "math": 0.3, "prose": 0.2]
@@ -101,6 +102,44 @@ import Testing
         #expect(unwritable?.field == "--save-checkpoint /nonexistent-dir/x.ckpt")
     }
 
+    /// A checkpoint whose header shape fields (context, embedding, hidden, layers, batch, in that
+    /// order) are replaced, with the checksum recomputed as anyone crafting a file could.
+    static func crafted(_ replacements: [(field: Int, value: UInt32)]) throws -> [UInt8] {
+        var bytes = try Self.trainer().checkpoint().encoded()
+        let shapeOffset = ProxyLMCheckpoint.magic.count + 4 + 4
+        for (field, value) in replacements {
+            withUnsafeBytes(of: value.littleEndian) { bytes.replaceSubrange((shapeOffset + 4 * field)..<(shapeOffset + 4 * field + 4), with: $0) }
+        }
+        let checksum = CRC32.checksum(bytes[..<(bytes.count - 4)])
+        withUnsafeBytes(of: checksum.littleEndian) { bytes.replaceSubrange((bytes.count - 4)..., with: $0) }
+        return bytes
+    }
+
+    static func expectRefused(_ bytes: [UInt8], naming name: String, value: UInt32, flag: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let error = #expect(throws: MixLabInputError.self, sourceLocation: sourceLocation) {
+            try ProxyLMCheckpoint(decoding: bytes, source: "--init-from x.ckpt")
+        }
+        #expect(error?.field.contains("--init-from x.ckpt") == true, "\(String(describing: error))", sourceLocation: sourceLocation)
+        #expect(error?.field.contains(name) == true, "names the header field: \(String(describing: error))", sourceLocation: sourceLocation)
+        #expect(
+            error?.problem.contains("\(value)") == true && error?.problem.contains(flag) == true, "\(String(describing: error))",
+            sourceLocation: sourceLocation)
+        #expect(error?.fix.contains("--save-checkpoint") == true, "\(String(describing: error))", sourceLocation: sourceLocation)
+    }
+
+    @Test(arguments: [
+        (2, 4_000_000_000, "hidden", "--hidden"), (0, 0, "context", "--context"), (1, 1_025, "embedding", "--embedding"),
+        (3, 3, "layers", "--layers"), (4, 65_537, "batch", "--batch"),
+    ] as [(Int, UInt32, String, String)])
+    func aHeaderShapeOutsideTheTrainingRangesIsRefusedDespiteAValidChecksum(field: Int, value: UInt32, name: String, flag: String) throws {
+        Self.expectRefused(try Self.crafted([(field, value)]), naming: name, value: value, flag: flag)
+    }
+
+    @Test func aHeaderWhoseParameterCountWouldOverflowIsRefusedBeforeComputingIt() throws {
+        Self.expectRefused(try Self.crafted([(2, 4_000_000_000), (3, 2)]), naming: "hidden", value: 4_000_000_000, flag: "--hidden")
+        Self.expectRefused(try Self.crafted([(0, 4_000_000_000), (1, 4_000_000_000)]), naming: "context", value: 4_000_000_000, flag: "--context")
+    }
+
     @Test func writingReplacesTheFileAtomically() throws {
         let path = Self.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -114,5 +153,19 @@ import Testing
             $0.hasPrefix(".\(URL(fileURLWithPath: path).lastPathComponent).tmp")
         }
         #expect(leftovers.isEmpty, "no temporary file is left behind: \(leftovers)")
+    }
+
+    @Test func aFailedRenameLeavesTheTargetAndNoTemporaryFile() throws {
+        let path = Self.temporaryPath()
+        try FileManager.default.createDirectory(atPath: path + "/occupied", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let error = #expect(throws: MixLabInputError.self) { try Self.trainer().checkpoint().write(to: path, flag: "--save-checkpoint") }
+        #expect(error?.field == "--save-checkpoint \(path)" && error?.problem.contains("renaming") == true, "\(String(describing: error))")
+        #expect(FileManager.default.fileExists(atPath: path + "/occupied"), "the target is untouched")
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder).filter {
+            $0.hasPrefix(".\(URL(fileURLWithPath: path).lastPathComponent).tmp")
+        }
+        #expect(leftovers.isEmpty, "the temporary file is removed: \(leftovers)")
     }
 }
