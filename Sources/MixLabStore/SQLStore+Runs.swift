@@ -172,7 +172,7 @@ extension SQLStore {
                     newState: RunState(rawValue: try state.string("state")) ?? .queued))
                 sweeps.insert(try lease.string("sweep_id"))
             }
-            for sweep in sweeps { try await Self.completeSweepIfDone(sweep, db: db, now: now) }
+            for sweep in sweeps { try await Self.completeSweepIfDone(sweep, db: db, dialect: dialect, now: now) }
             return result
         }
         return expired
@@ -402,7 +402,7 @@ extension SQLStore {
                     signal.map { .integer(Int64($0)) } ?? .null, completion.logTail.map(SQLValue.text) ?? .null,
                 ])
             try await Self.releaseSlot(sweep: run["sweep_id"], db: db)
-            try await Self.completeSweepIfDone(try run.string("sweep_id"), db: db, now: now)
+            try await Self.completeSweepIfDone(try run.string("sweep_id"), db: db, dialect: dialect, now: now)
             return updated[0]
         }
         return try Self.runRecord(row)
@@ -427,7 +427,15 @@ extension SQLStore {
         return StoreError(.staleLease, "run \(run): token \(token) is not the current lease")
     }
 
-    static func completeSweepIfDone(_ sweep: String, db: any SQLExecutor, now: String) async throws {
+    /// Marks the sweep completed when none of its runs is left to end. On PostgreSQL the sweep's
+    /// row is locked first: two transactions ending a sweep's last runs at once would otherwise
+    /// each see the other's run still going (neither has committed) and both leave the sweep active.
+    /// With the lock, the second waits for the first to commit and then sees its run ended. The
+    /// lock comes after the run's, the order claims and lease expiry use too.
+    static func completeSweepIfDone(_ sweep: String, db: any SQLExecutor, dialect: SQLDialect, now: String) async throws {
+        if dialect == .postgres {
+            _ = try await db.execute("SELECT id FROM sweeps WHERE id = $1 FOR UPDATE", [.text(sweep)])
+        }
         _ = try await db.execute(
             """
             UPDATE sweeps SET state = 'completed', updated_at = \(now)

@@ -271,4 +271,21 @@ import Testing
             }
         }
     }
+
+    @Test(arguments: StoreBackend.allCases)
+    func runsFinishingAtOnceCompleteTheirSweep(_ backend: StoreBackend) async throws {
+        try await backend.withFreshStore { store in
+            // Both last runs finish in concurrent transactions: whichever commits second must see
+            // the other's run ended and complete the sweep.
+            for round in 0..<15 {
+                let id = SweepID("together-\(round)")
+                _ = try await store.createSweep(Self.sweep(id.rawValue, runs: 2))
+                let first = try #require(try await Self.claim(store)), second = try #require(try await Self.claim(store))
+                async let a = store.completeRun(RunCompletion(run: first.run.id, worker: Self.worker, token: first.lease.token, outcome: .succeeded))
+                async let b = store.completeRun(RunCompletion(run: second.run.id, worker: Self.worker, token: second.lease.token, outcome: .succeeded))
+                _ = try await (a, b)
+                #expect(try await store.sweep(id)?.state == .completed, "round \(round)")
+            }
+        }
+    }
 }
