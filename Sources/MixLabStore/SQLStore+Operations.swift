@@ -133,11 +133,14 @@ extension SQLStore {
     public func cancelSweep(_ id: SweepID) async throws -> [Lease] {
         let now = self.now, dialect = self.dialect
         return try await backend.transaction { db in
+            // The runs are locked before the sweep's row, the order of claims, completions and
+            // lease expiry, which lock a run and then its sweep; the other order can deadlock.
+            let live = try await db.execute(
+                "SELECT * FROM runs r WHERE r.sweep_id = $1 AND r.state IN ('queued', 'assigned', 'running') ORDER BY r.id \(dialect.forUpdate)",
+                [.text(id.rawValue)])
             let sweep = try await db.execute(
                 "UPDATE sweeps SET state = 'cancelled', leased_runs = 0, updated_at = \(now) WHERE id = $1 RETURNING id", [.text(id.rawValue)])
             guard !sweep.isEmpty else { throw StoreError(.unknownSweep, "no sweep \(id); `mixlab sweep ls` lists them") }
-            let live = try await db.execute(
-                "SELECT * FROM runs r WHERE r.sweep_id = $1 AND r.state IN \(Self.leased) \(dialect.forUpdate)", [.text(id.rawValue)])
             let leases = try live.compactMap { try Self.runRecord($0).lease }
             for lease in leases {
                 _ = try await db.execute(

@@ -149,7 +149,7 @@ extension SQLStore {
             let due = try await db.execute(
                 """
                 SELECT r.id, r.lease_owner, r.lease_token, r.attempt, r.sweep_id FROM runs r
-                WHERE r.state IN \(Self.leased) AND r.lease_expires_at <= \(now) \(dialect.forUpdate)
+                WHERE r.state IN \(Self.leased) AND r.lease_expires_at <= \(now) ORDER BY r.id \(dialect.forUpdate)
                 """, [])
             var result: [ExpiredLease] = []
             var sweeps = Set<String>()

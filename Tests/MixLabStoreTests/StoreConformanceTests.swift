@@ -288,4 +288,32 @@ import Testing
             }
         }
     }
+
+    @Test(arguments: StoreBackend.allCases)
+    func cancellingWhileRunsFinishEndsEveryRun(_ backend: StoreBackend) async throws {
+        try await backend.withFreshStore { store in try await Self.raceCancellationWithCompletions(store, rounds: 10) }
+    }
+
+    /// Cancels a sweep while four of its six runs finish, `rounds` times: every run ends succeeded or
+    /// cancelled and the sweep ends cancelled, whichever transaction commits first.
+    static func raceCancellationWithCompletions(_ store: SQLStore, rounds: Int) async throws {
+        for round in 0..<rounds {
+            let id = SweepID("cancel-race-\(round)")
+            _ = try await store.createSweep(Self.sweep(id.rawValue, runs: 6, cap: 6))
+            var claimed: [Lease] = []
+            for _ in 0..<4 { claimed.append(try #require(try await Self.claim(store)).lease) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for lease in claimed {
+                    group.addTask {
+                        _ = try await store.completeRun(RunCompletion(run: lease.run, worker: Self.worker, token: lease.token, outcome: .succeeded))
+                    }
+                }
+                group.addTask { _ = try await store.cancelSweep(id) }
+                try await group.waitForAll()
+            }
+            let states = try await store.runs(in: id).map(\.state)
+            #expect(states.allSatisfy { [.succeeded, .cancelled].contains($0) }, "round \(round): \(states)")
+            #expect(try await store.sweep(id)?.state == .cancelled, "round \(round)")
+        }
+    }
 }

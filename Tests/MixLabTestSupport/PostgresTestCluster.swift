@@ -87,6 +87,17 @@ public final class PostgresTestCluster: Sendable {
         return url.replacingOccurrences(of: "/mixlab_test?", with: "/\(database)?")
     }
 
+    /// The unaligned, tuple-only output of `sql` run by psql in the database of `databaseURL` (a
+    /// URL from ``freshDatabaseURL(_:)``), for tests that read PostgreSQL's own statistics.
+    public func query(_ sql: String, databaseURL: String) throws -> String {
+        guard let components = URLComponents(string: databaseURL) else { throw ClusterError("not a database URL: \(databaseURL)") }
+        let options = Dictionary(uniqueKeysWithValues: (components.queryItems ?? []).map { ($0.name, $0.value ?? "") })
+        var arguments = ["-XtA", "-U", components.user ?? "mixlab", "-d", String(components.path.dropFirst()), "-c", sql]
+        if let host = options["host"] ?? components.host, !host.isEmpty { arguments += ["-h", host] }
+        if let port = options["port"] ?? components.port.map(String.init) { arguments += ["-p", port] }
+        return try Self.run(try Self.binary("psql"), arguments).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// Stops clusters left behind by test processes that were killed before their exit handler ran
     /// (their folder name carries the owning process id).
     static func reapAbandonedClusters(pgCtl: String) {

@@ -136,7 +136,8 @@ final class PostgresBackend: SQLBackend {
 
     /// Retries a whole statement or transaction when the server could not be reached or dropped the
     /// connection (a restart). A failure after the write reached the server is handled as `policy`
-    /// says; one before it is always retried.
+    /// says; one before it is always retried. A transaction the server aborted to break a deadlock
+    /// or a serialization conflict is run again too: none of it was stored.
     private func withRetry<T>(_ policy: CommitUncertainty<T>, _ operation: () async throws -> T) async throws -> T {
         var delay = Duration.milliseconds(50)
         let attempts = 8
@@ -164,8 +165,17 @@ final class PostgresBackend: SQLBackend {
                 failure = "connection closed during COPY"
             } catch let expired as DeadlineExpired {
                 failure = "\(expired)"
+            } catch let error as PSQLError where Self.isConflict(error) {
+                guard attempt < attempts else {
+                    throw StoreError(.connection, "PostgreSQL at \(location) aborted the transaction \(attempts) times: \(Self.message(error))")
+                }
+                logger.warning(
+                    "transaction aborted by PostgreSQL, running it again",
+                    metadata: ["mixlab.db": "\(location)", "mixlab.attempt": "\(attempt)", "mixlab.reason": "\(Self.message(error))"])
+                try await Task.sleep(for: .milliseconds(Int64.random(in: 10...100)))
+                continue
             } catch let error as PSQLError {
-                throw StoreError(.connection, "PostgreSQL at \(location): \(error.serverInfo?[.message] ?? String(describing: error.code))")
+                throw StoreError(.connection, "PostgreSQL at \(location): \(Self.message(error))")
             }
             guard attempt < attempts else {
                 throw StoreError(.connection, "cannot reach PostgreSQL at \(location): \(failure) (gave up after \(attempts) tries)")
@@ -175,6 +185,16 @@ final class PostgresBackend: SQLBackend {
             delay = min(delay * 2, .seconds(2))
         }
         throw StoreError(.connection, "cannot reach PostgreSQL at \(location)")
+    }
+
+    /// 40P01 deadlock_detected, 40001 serialization_failure: the server rolled the transaction back.
+    private static func isConflict(_ error: PSQLError) -> Bool {
+        guard error.code == .server, let state = error.serverInfo?[.sqlState] else { return false }
+        return state == "40P01" || state == "40001"
+    }
+
+    private static func message(_ error: PSQLError) -> String {
+        error.serverInfo?[.message] ?? String(describing: error.code)
     }
 
     private static func isTransient(_ error: PSQLError) -> Bool {

@@ -1,0 +1,91 @@
+import Foundation
+import Logging
+import MixLabCore
+import MixLabStore
+import MixLabTestSupport
+import Testing
+
+/// Every transaction that locks both a sweep's row and some of its runs' rows takes the runs first,
+/// and a transaction PostgreSQL aborts to break a deadlock anyway is run again. Because of the
+/// retry a deadlock costs only time (a second of waiting), so the lock-order test reads the
+/// server's own deadlock count rather than the outcome.
+@Suite struct PostgresLockOrderTests {
+    static let deadlocks = "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
+
+    @Test func cancellationRacingCompletionsNeverDeadlocks() async throws {
+        let cluster = try PostgresTestCluster.shared()
+        let url = try cluster.freshDatabaseURL("lockorder")
+        let before = try #require(Int(try cluster.query(Self.deadlocks, databaseURL: url)))
+        var logger = Logger(label: "mixlab.store.lockorder")
+        logger.logLevel = .warning
+        try await withDeadline(.seconds(300)) { [logger] in
+            try await SQLStore.with(StoreURL(parsing: url), logger: logger) { store in
+                _ = try await store.migrate()
+                try await StoreConformanceTests.raceCancellationWithCompletions(store, rounds: 20)
+            }
+        }
+        let after = try await Self.deadlockCount(cluster, url)
+        #expect(after == before, "PostgreSQL broke \(after - before) deadlocks between cancelSweep and completeRun")
+    }
+
+    @Test func aTransactionAbortedToBreakADeadlockIsRunAgain() async throws {
+        let cluster = try PostgresTestCluster.shared()
+        let url = try cluster.freshDatabaseURL("deadlockretry")
+        let database = try #require(URLComponents(string: url)).path.dropFirst()
+        // The store's sessions look for a deadlock after 3 s of waiting, the other session after
+        // 60 s: the store's transaction is the one PostgreSQL aborts.
+        _ = try cluster.query("ALTER DATABASE \(database) SET deadlock_timeout = '3s'", databaseURL: url)
+        let before = try #require(Int(try cluster.query(Self.deadlocks, databaseURL: url)))
+        var logger = Logger(label: "mixlab.store.deadlock")
+        logger.logLevel = .error
+        try await withDeadline(.seconds(120)) { [logger] in
+            try await SQLStore.with(StoreURL(parsing: url), logger: logger) { store in
+                _ = try await store.migrate()
+                _ = try await store.createSweep(StoreConformanceTests.sweep("held", runs: 1))
+                let claimed = try #require(try await StoreConformanceTests.claim(store)).lease
+                // The other session locks the sweep's row, and 2 s later (by then the store's
+                // completion holds the run and waits for the sweep) the run's: a cycle.
+                async let other = Self.inBackground {
+                    try cluster.query(
+                        """
+                        SET deadlock_timeout = '60s'; BEGIN; SELECT id FROM sweeps WHERE id = 'held' FOR UPDATE; SELECT pg_sleep(2);
+                        UPDATE runs SET updated_at = updated_at WHERE id = 'held/0'; COMMIT;
+                        """, databaseURL: url)
+                }
+                let sleeping = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'"
+                try await Self.poll(every: .milliseconds(20), tries: 500) { try cluster.query(sleeping, databaseURL: url) == "1" }
+                let completed = try await store.completeRun(
+                    RunCompletion(run: claimed.run, worker: StoreConformanceTests.worker, token: claimed.token, outcome: .succeeded))
+                #expect(completed.state == .succeeded)
+                _ = try await other
+                #expect(try await store.sweep(SweepID("held"))?.state == .completed)
+            }
+        }
+        let after = try await Self.deadlockCount(cluster, url)
+        #expect(after == before + 1, "the store's completion was the transaction PostgreSQL aborted, and it ran again")
+    }
+
+    /// The database's deadlock count once the store's sessions are gone (a backend adds its
+    /// deadlocks to pg_stat_database by the time it exits at the latest).
+    static func deadlockCount(_ cluster: PostgresTestCluster, _ url: String) async throws -> Int {
+        let others = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        try await poll(every: .milliseconds(100), tries: 100) { try cluster.query(others, databaseURL: url) == "0" }
+        return try #require(Int(try cluster.query(Self.deadlocks, databaseURL: url)))
+    }
+
+    /// Waits until `condition` holds; fails the test after `tries` checks.
+    static func poll(every interval: Duration, tries: Int, _ condition: () throws -> Bool) async throws {
+        for _ in 0..<tries {
+            if try condition() { return }
+            try await Task.sleep(for: interval)
+        }
+        Issue.record("still not so after \(tries) checks")
+    }
+
+    /// Runs blocking work (a psql that waits for locks) on a thread of its own, not the executor's.
+    static func inBackground<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+        }
+    }
+}
