@@ -16,22 +16,24 @@ public struct ComparedRun: Sendable, Equatable {
     public var method: ComparedMethod
     /// Runs with the same pair key share their budget and seed: methods are compared pair by pair.
     public var pair: String
-    /// Training steps the run was given (nil: its budget does not say).
+    /// Training steps and tokens the run was given (nil: its budget does not say).
     public var steps: Int?
+    public var tokens: Int?
     /// Final loss per eval domain; nil when the run did not succeed.
     public var finalLosses: [String: Double]?
 
-    public init(method: ComparedMethod, pair: String, steps: Int?, finalLosses: [String: Double]?) {
+    public init(method: ComparedMethod, pair: String, steps: Int?, tokens: Int? = nil, finalLosses: [String: Double]?) {
         self.method = method
         self.pair = pair
         self.steps = steps
+        self.tokens = tokens
         self.finalLosses = finalLosses
     }
 }
 
 /// Aioli against its static baselines, measured on the same budget/seed pairs of one sweep: per
 /// method the mean final loss, its spread over pairs, the paired difference to stratified, the
-/// pairs it wins, and the training steps it spent. The statistics use the complete pairs only
+/// pairs it wins, and the training steps or tokens it spent. The statistics use the complete pairs only
 /// (every method has a usable result there), so the means of two rows differ by exactly their Δ. Make one with
 /// ``compare(runs:measuredOn:selectedBy:)``.
 public struct MethodComparison: Sendable, Equatable, Codable {
@@ -53,14 +55,19 @@ public struct MethodComparison: Sendable, Equatable, Codable {
         /// Runs of the method in the sweep, and how many of them succeeded with every needed loss.
         public var runs: Int
         public var usableRuns: Int
-        /// Steps given to all runs of the method, and that total per pair it ran on.
-        public var trainingSteps: Int
-        public var trainingStepsPerPair: Double
+        /// Steps given to all runs of the method, and that total per pair it ran on; nil when no
+        /// run's budget gives steps (a budget in tokens only).
+        public var trainingSteps: Int?
+        public var trainingStepsPerPair: Double?
+        /// The same for the tokens the budgets give.
+        public var trainingTokens: Int?
+        public var trainingTokensPerPair: Double?
 
         enum CodingKeys: String, CodingKey {
             case method, meanLoss = "mean_loss", sd, deltaVsStratified = "delta_vs_stratified"
             case winsVsStratified = "wins_vs_stratified", pairsVsStratified = "pairs_vs_stratified", perPair = "per_pair"
             case runs, usableRuns = "usable_runs", trainingSteps = "training_steps", trainingStepsPerPair = "training_steps_per_pair"
+            case trainingTokens = "training_tokens", trainingTokensPerPair = "training_tokens_per_pair"
         }
     }
 
@@ -137,12 +144,13 @@ public struct MethodComparison: Sendable, Equatable, Codable {
                     perPair.append(scored.map(\.measured).reduce(0, +) / Double(scored.count))
                 }
             }
-            let steps = mine.compactMap(\.steps).reduce(0, +)
-            let pairsRun = Set(mine.map(\.pair)).count
+            let steps = total(mine.map(\.steps)), tokens = total(mine.map(\.tokens))
+            let pairsRun = Double(Set(mine.map(\.pair)).count)
             rows.append(
                 Row(
                     method: method, perPair: perPair, runs: mine.count, usableRuns: usable, trainingSteps: steps,
-                    trainingStepsPerPair: Double(steps) / Double(pairsRun)))
+                    trainingStepsPerPair: steps.map { Double($0) / pairsRun }, trainingTokens: tokens,
+                    trainingTokensPerPair: tokens.map { Double($0) / pairsRun }))
         }
         let complete = pairs.indices.filter { index in rows.allSatisfy { $0.perPair[index] != nil } }
         let baseline = rows.first { $0.method == .stratified }
@@ -160,7 +168,8 @@ public struct MethodComparison: Sendable, Equatable, Codable {
             measuredOn: measuredOn, selectedBy: selectedBy, pairs: pairs, completePairs: complete.map { pairs[$0] }, rows: rows)
     }
 
-    /// A Markdown table: method, mean loss, sd, Δ and wins vs stratified, runs and training steps;
+    /// A Markdown table: method, mean loss, sd, Δ and wins vs stratified, runs and the training
+    /// each pair got (steps, or tokens for budgets in tokens only);
     /// then a line naming the pairs left out of the statistics, if any.
     public var table: String {
         func number(_ value: Double?, signed: Bool = false) -> String {
@@ -168,15 +177,16 @@ public struct MethodComparison: Sendable, Equatable, Codable {
             return signed ? (value >= 0 ? "+" : "−") + formatted(abs(value)) : formatted(value)
         }
         var lines = [
-            "| method | mean loss | sd over pairs | Δ vs stratified | wins vs stratified | usable runs | training steps per pair |",
+            "| method | mean loss | sd over pairs | Δ vs stratified | wins vs stratified | usable runs | training per pair |",
             "|---|---|---|---|---|---|---|",
         ]
         for row in rows {
             let wins = row.winsVsStratified.map { "\($0)/\(row.pairsVsStratified ?? 0)" } ?? "—"
-            let steps = row.trainingStepsPerPair.rounded() == row.trainingStepsPerPair ? String(Int(row.trainingStepsPerPair)) : formatted(row.trainingStepsPerPair)
+            func amount(_ value: Double) -> String { value.rounded() == value ? String(Int(value)) : formatted(value) }
+            let training = row.trainingStepsPerPair.map { "\(amount($0)) steps" } ?? row.trainingTokensPerPair.map { "\(amount($0)) tokens" } ?? "—"
             lines.append(
                 "| \(row.method.rawValue) | \(number(row.meanLoss)) | \(number(row.sd)) | \(number(row.deltaVsStratified, signed: true)) | \(wins) | "
-                    + "\(row.usableRuns)/\(row.runs) | \(steps) |")
+                    + "\(row.usableRuns)/\(row.runs) | \(training) |")
         }
         let left = pairs.filter { !completePairs.contains($0) }
         if !left.isEmpty {
@@ -212,6 +222,12 @@ public struct MethodComparison: Sendable, Equatable, Codable {
     }
 
     static func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(values.count) }
+
+    /// The sum of the amounts given; nil when none is.
+    static func total(_ amounts: [Int?]) -> Int? {
+        let given = amounts.compactMap { $0 }
+        return given.isEmpty ? nil : given.reduce(0, +)
+    }
 
     static func sampleDeviation(_ values: [Double]) -> Double? {
         guard values.count > 1 else { return nil }

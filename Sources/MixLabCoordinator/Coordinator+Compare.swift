@@ -40,7 +40,7 @@ public enum SweepComparison {
             }
             // A run stored before runs named their method is an Aioli run (see SweepSpec.isOnlineRun).
             return ComparedRun(
-                method: budget.mixingMethod ?? .aioli, pair: budget.comparisonPair, steps: budget.steps,
+                method: budget.mixingMethod ?? .aioli, pair: budget.comparisonPair, steps: budget.steps, tokens: budget.tokens,
                 finalLosses: run.state == .succeeded ? finals[run.id] : nil)
         }
         return try MethodComparison.compare(

@@ -49,7 +49,7 @@ struct MethodComparisonTests {
         expectClose(aioli.sd, 0.2466441)
         expectClose(aioli.deltaVsStratified, -0.1 / 3)
         #expect(aioli.winsVsStratified == 2 && aioli.trainingStepsPerPair == 100)
-        #expect(comparison.table.contains("| grid | 1.2500 | 0.1500 | −0.1000 | 2/3 | 5/6 | 200 |"), "\(comparison.table)")
+        #expect(comparison.table.contains("| grid | 1.2500 | 0.1500 | −0.1000 | 2/3 | 5/6 | 200 steps |"), "\(comparison.table)")
     }
 
     @Test("a pair where a method has no usable run is left out of every row's statistics and named under the table")
@@ -114,5 +114,20 @@ struct MethodComparisonTests {
     func expectClose(_ actual: [Double?], _ expected: [Double], sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(actual.count == expected.count, sourceLocation: sourceLocation)
         for (value, wanted) in zip(actual, expected) { expectClose(value, wanted, sourceLocation: sourceLocation) }
+    }
+
+    @Test("budgets in tokens only: the training per pair is counted in tokens, and steps are absent, not zero")
+    func tokenBudgets() throws {
+        let runs = [
+            ComparedRun(method: .stratified, pair: "seed=1", steps: nil, tokens: 4_000, finalLosses: ["x": 2]),
+            ComparedRun(method: .aioli, pair: "seed=1", steps: nil, tokens: 4_000, finalLosses: ["x": 1]),
+            ComparedRun(method: .grid, pair: "seed=1", steps: nil, tokens: 4_000, finalLosses: ["x": 3]),
+            ComparedRun(method: .grid, pair: "seed=1", steps: nil, tokens: 4_000, finalLosses: ["x": 4]),
+        ]
+        let comparison = try MethodComparison.compare(runs: runs, measuredOn: ["x": 1], selectedBy: ["x": 1])
+        let grid = try #require(comparison.rows.first { $0.method == .grid })
+        #expect(grid.trainingSteps == nil && grid.trainingStepsPerPair == nil)
+        #expect(grid.trainingTokens == 8_000 && grid.trainingTokensPerPair == 8_000)
+        #expect(comparison.table.contains("| 2/2 | 8000 tokens |"), "\(comparison.table)")
     }
 }
