@@ -42,7 +42,7 @@ def sh(cmd, env=None):
 
 
 class Cluster:
-    def __init__(self, mixlab, directory, workers):
+    def __init__(self, mixlab, directory, workers, database=None, cpu_slots=1):
         self.mixlab, self.directory = mixlab, directory
         certs = os.path.join(directory, "certs")
         sh([mixlab, "certs", "init", "--dir", certs, "--force"])
@@ -50,7 +50,7 @@ class Cluster:
             sh([mixlab, "certs", "issue", "--dir", certs, "--role", role, name, "--force"])
         log = open(os.path.join(directory, "coordinator.log"), "w")
         self.coordinator = subprocess.Popen(
-            [mixlab, "coordinator", "--listen", "127.0.0.1:0", "--database", f"sqlite:{directory}/mixlab.db",
+            [mixlab, "coordinator", "--listen", "127.0.0.1:0", "--database", database or f"sqlite:{directory}/mixlab.db",
              "--ca", f"{certs}/ca.pem", "--cert", f"{certs}/coordinator.pem", "--key", f"{certs}/coordinator.key"],
             stdout=subprocess.PIPE, stderr=log, text=True)
         line = self.coordinator.stdout.readline()
@@ -58,7 +58,7 @@ class Cluster:
         self.workers = [
             subprocess.Popen(
                 [mixlab, "worker", "--coordinator", f"127.0.0.1:{self.port}", "--ca", f"{certs}/ca.pem",
-                 "--cert", f"{certs}/w{i}.pem", "--key", f"{certs}/w{i}.key", "--cpu-slots", "1",
+                 "--cert", f"{certs}/w{i}.pem", "--key", f"{certs}/w{i}.key", "--cpu-slots", str(cpu_slots),
                  "--work-dir", f"{directory}/work-w{i}", "--host", f"w{i}", "--drain", "hand-back"],
                 stdout=open(os.path.join(directory, f"w{i}.log"), "w"), stderr=subprocess.STDOUT)
             for i in range(workers)]
