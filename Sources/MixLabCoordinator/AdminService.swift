@@ -259,7 +259,7 @@ func mapErrors<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         switch error.code {
         case .unknownSweep, .unknownRun, .unknownWorker: throw RPCError(code: .notFound, message: error.message)
         case .invalidSweep, .invalidEval: throw RPCError(code: .invalidArgument, message: error.message)
-        case .staleLease: throw RPCError(code: .failedPrecondition, message: error.message)
+        case .staleLease, .sweepState: throw RPCError(code: .failedPrecondition, message: error.message)
         default: throw RPCError(code: .unavailable, message: error.message)
         }
     } catch let error as MixLabInputError {

@@ -66,7 +66,8 @@ public protocol MixLabStore: Sendable {
     func worker(_ id: WorkerID) async throws -> WorkerRecord?
     /// Every live lease a worker holds.
     func leases(of worker: WorkerID) async throws -> [Lease]
-    /// Cancels every unfinished run and the sweep; returns the leases that were live.
+    /// Cancels every unfinished run and the sweep; returns the leases that were live. A cancelled
+    /// sweep is left as it is; a completed one is refused with `.sweepState`.
     func cancelSweep(_ id: SweepID) async throws -> [Lease]
     /// Re-queues failed (and optionally cancelled) runs with a fresh allowance of attempts.
     func retryRuns(in id: SweepID, includeCancelled: Bool) async throws -> Int

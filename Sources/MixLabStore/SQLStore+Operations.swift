@@ -129,7 +129,8 @@ extension SQLStore {
 
     /// Cancels every run of the sweep that has not ended and marks the sweep cancelled, in one
     /// transaction. Returns the leases that were live, so their workers can be told to stop; a
-    /// later report or completion with those tokens is refused as stale.
+    /// later report or completion with those tokens is refused as stale. Cancelling a cancelled
+    /// sweep changes nothing; a completed one is refused (`.sweepState`) and keeps its state.
     public func cancelSweep(_ id: SweepID) async throws -> [Lease] {
         let now = self.now, dialect = self.dialect
         return try await backend.transaction { db in
@@ -139,8 +140,20 @@ extension SQLStore {
                 "SELECT * FROM runs r WHERE r.sweep_id = $1 AND r.state IN ('queued', 'assigned', 'running') ORDER BY r.id \(dialect.forUpdate)",
                 [.text(id.rawValue)])
             let sweep = try await db.execute(
-                "UPDATE sweeps SET state = 'cancelled', leased_runs = 0, updated_at = \(now) WHERE id = $1 RETURNING id", [.text(id.rawValue)])
-            guard !sweep.isEmpty else { throw StoreError(.unknownSweep, "no sweep \(id); `mixlab sweep ls` lists them") }
+                """
+                UPDATE sweeps SET state = 'cancelled', leased_runs = 0, updated_at = \(now)
+                WHERE id = $1 AND state IN ('active', 'paused') RETURNING id
+                """, [.text(id.rawValue)])
+            if sweep.isEmpty {
+                let state = try await db.execute("SELECT state FROM sweeps WHERE id = $1", [.text(id.rawValue)]).first?["state"].string
+                switch state {
+                case nil: throw StoreError(.unknownSweep, "no sweep \(id); `mixlab sweep ls` lists them")
+                case SweepState.cancelled.rawValue: return []
+                default:
+                    throw StoreError(
+                        .sweepState, "sweep \(id) is \(state!): every run has ended, so there is nothing to cancel (its results stay as they are)")
+                }
+            }
             let leases = try live.compactMap { try Self.runRecord($0).lease }
             for lease in leases {
                 _ = try await db.execute(

@@ -5,7 +5,7 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What went wrong; extensible.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
-            case staleLease, unknownRun, unknownSweep, invalidEval, invalidSweep, schemaTooNew, connection, invalidURL, unknownWorker
+            case staleLease, unknownRun, unknownSweep, invalidEval, invalidSweep, sweepState, schemaTooNew, connection, invalidURL, unknownWorker
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -19,6 +19,8 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let invalidEval = Code(.invalidEval)
         /// A new sweep's fields are inconsistent (shares per run, duplicate index, ...).
         public static let invalidSweep = Code(.invalidSweep)
+        /// The sweep's state rules the operation out (cancelling a completed sweep).
+        public static let sweepState = Code(.sweepState)
         /// The database was migrated by a newer MixLab than this binary.
         public static let schemaTooNew = Code(.schemaTooNew)
         /// The database could not be reached (after retries).

@@ -63,6 +63,27 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.allCases)
+    func cancellingTwiceChangesNothingAndACompletedSweepIsNotCancelled(_ backend: StoreBackend) async throws {
+        try await backend.withFreshStore { store in
+            _ = try await store.createSweep(Conformance.sweep("twice", runs: 2))
+            _ = try #require(try await Conformance.claim(store))
+            #expect(try await store.cancelSweep(SweepID("twice")).count == 1)
+            #expect(try await store.cancelSweep(SweepID("twice")).isEmpty, "a repeated cancel has no live lease left to stop")
+            #expect(try await store.sweep(SweepID("twice"))?.state == .cancelled)
+
+            _ = try await store.createSweep(Conformance.sweep("done", runs: 1))
+            let claimed = try #require(try await Conformance.claim(store))
+            _ = try await store.completeRun(RunCompletion(run: claimed.run.id, worker: Conformance.worker, token: claimed.lease.token, outcome: .succeeded))
+            await #expect { _ = try await store.cancelSweep(SweepID("done")) } throws: {
+                ($0 as? StoreError)?.code == .sweepState && "\($0)".contains("nothing to cancel")
+            }
+            let done = try #require(try await store.sweep(SweepID("done")))
+            #expect(done.state == .completed && done.runCounts[.succeeded] == 1, "the refused cancel changed nothing")
+            await #expect { _ = try await store.cancelSweep(SweepID("nope")) } throws: { ($0 as? StoreError)?.code == .unknownSweep }
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
     func aNonRetryableFailureFailsTheRunAtOnceAndRetryGrantsFreshAttempts(_ backend: StoreBackend) async throws {
         try await backend.withFreshStore { store in
             _ = try await store.createSweep(Conformance.sweep("s", runs: 1, maxAttempts: 3))
