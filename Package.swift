@@ -177,7 +177,7 @@ let package = Package(
         .testTarget(
             name: "MixLabDaemonTests",
             dependencies: [
-                "mixlab", "MixLabCore", "MixLabStore", "MixLabPKI", "MixLabRPC", "MixLabTransport", "MixLabTestSupport",
+                "mixlab", "MixLabCore", "MixLabCoordinator", "MixLabStore", "MixLabPKI", "MixLabRPC", "MixLabTransport", "MixLabTestSupport",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -178,9 +178,20 @@ public enum DCPTSweepAnalysis {
             return .null
         }
         pairs.insert(("law", .string(law)), at: 0)
+        // The N and D of the answer: given (tradeoff), given N with the tokens the data allows
+        // (limited-data), or chosen for the budget (compute).
+        func number(_ key: String) -> Double? {
+            guard let value = pairs.first(where: { $0.0 == key })?.1, case .number(let number) = value else { return nil }
+            return number
+        }
+        let answeredN = number("N") ?? n, answeredD = number("D") ?? number("total_tokens") ?? d
         var notes: [ReportValue] = []
-        if !sizes.contains(n) { notes.append(.string("N = \(n) is outside the fitted model sizes \(sizes.lowerBound)…\(sizes.upperBound): the law extrapolates")) }
-        if !tokens.contains(d) { notes.append(.string("D = \(d) is outside the fitted tokens \(tokens.lowerBound)…\(tokens.upperBound): the law extrapolates")) }
+        if !sizes.contains(answeredN) {
+            notes.append(.string("N = \(answeredN) is outside the fitted model sizes \(sizes.lowerBound)…\(sizes.upperBound): the law extrapolates"))
+        }
+        if !tokens.contains(answeredD) {
+            notes.append(.string("D = \(answeredD) is outside the fitted tokens \(tokens.lowerBound)…\(tokens.upperBound): the law extrapolates"))
+        }
         pairs.append(("warnings", .array(notes)))
         return .object(pairs)
     }

@@ -52,7 +52,11 @@ struct AdminService: Mixlab_V1_Admin.SimpleServiceProtocol {
                     last = status
                     lastSent = .now
                 }
-                if ["completed", "cancelled"].contains(status.state) { return }
+                // A completed sweep is followed until its fits are stored, so `sweep fits` and
+                // `sweep mixture` answer as soon as the watch ends.
+                if status.state == "cancelled" || (status.state == "completed" && !coordinator.isFitPending(SweepID(request.sweepID))) {
+                    return
+                }
                 try await Task.sleep(for: .milliseconds(500))
             }
         }
@@ -187,6 +191,9 @@ struct AdminService: Mixlab_V1_Admin.SimpleServiceProtocol {
             let id = SweepID(request.sweepID)
             guard try await store.sweep(id) != nil else { throw StoreError(.unknownSweep, "no sweep \(id); `mixlab sweep ls` lists them") }
             let reports = try await store.fits(in: id).map(\.reportJSON)
+            if reports.isEmpty, coordinator.isFitPending(id) {
+                throw RPCError(code: .unavailable, message: "sweep \(id) is being fitted; ask again in a few seconds")
+            }
             return .with { $0.fitReportsJson = reports }
         }
     }
@@ -200,7 +207,7 @@ struct AdminService: Mixlab_V1_Admin.SimpleServiceProtocol {
             // The newest recommendation of the requested law (default: the sweep's first law).
             let law = request.law.isEmpty ? recommendations.first?.law : request.law
             guard let chosen = recommendations.last(where: { $0.law == law }) else {
-                if coordinator.fitting.withLock({ $0.contains(id) }) {
+                if coordinator.isFitPending(id) {
                     throw RPCError(code: .unavailable, message: "sweep \(id) is being fitted; ask again in a few seconds")
                 }
                 throw RPCError(

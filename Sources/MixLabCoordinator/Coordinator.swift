@@ -21,8 +21,8 @@ public final class Coordinator: Sendable {
     let fitter: SweepFitter
     private let fitRequests: AsyncStream<SweepID>.Continuation
     let fitRequestStream: AsyncStream<SweepID>
-    /// Sweeps whose laws are being fitted right now.
-    let fitting = Mutex<Set<SweepID>>([])
+    /// Sweeps whose fits are queued, running or may be about to be queued.
+    let pendingFits = Mutex(PendingFits())
 
     public init(store: any MixLabStore, configuration: CoordinatorConfiguration, logger: Logger) {
         self.store = store
@@ -36,15 +36,32 @@ public final class Coordinator: Sendable {
     /// Queues a completed sweep for fitting (done by ``FitService``, off the worker sessions' path).
     func requestFit(_ sweep: SweepID) {
         guard configuration.fitOnCompletion else { return }
-        fitting.withLock { _ = $0.insert(sweep) }
+        pendingFits.withLock { $0.hold(sweep) }
         fitRequests.yield(sweep)
     }
 
     /// Fits one queued sweep.
     func fit(_ sweep: SweepID) async {
         await fitter.fitCompletedSweep(sweep, runtime: try? await runtime(of: sweep))
-        fitting.withLock { _ = $0.remove(sweep) }
+        pendingFits.withLock { $0.release(sweep) }
     }
+
+    /// Ends an attempt in the store and, when that completed the sweep, queues its fit. The sweep
+    /// counts as pending a fit from before the store call until the fit is queued.
+    @discardableResult
+    func completeRun(_ completion: RunCompletion) async throws -> RunRecord {
+        let sweep = completion.run.sweep
+        pendingFits.withLock { $0.hold(sweep) }
+        defer { pendingFits.withLock { $0.release(sweep) } }
+        let record = try await store.completeRun(completion)
+        if record.state.isTerminal, try await store.sweep(record.sweep)?.state == .completed {
+            requestFit(record.sweep)
+        }
+        return record
+    }
+
+    /// Whether the sweep's fits may still change: `sweep watch` waits, `mixture` says so.
+    func isFitPending(_ sweep: SweepID) -> Bool { pendingFits.withLock { $0.isPending(sweep) } }
 
     /// Asks the scheduler to look for work now.
     func wakeScheduler() { wakeups.yield() }
@@ -96,7 +113,7 @@ public final class Coordinator: Sendable {
         // rather than waiting for the lease to expire.
         let declared = Set(registration.heldRuns.map(\.runID))
         for lease in leases.values where !declared.contains(lease.run.rawValue) {
-            _ = try? await store.completeRun(
+            _ = try? await completeRun(
                 RunCompletion(
                     run: lease.run, worker: worker, token: lease.token,
                     outcome: .failed(cause: .lost, exitCode: nil, signal: nil),
@@ -208,7 +225,6 @@ public final class Coordinator: Sendable {
     private func finish(_ finished: Mixlab_V1_RunFinished, from worker: WorkerID) async throws {
         let run = RunID(finished.runID)
         var succeeded = false
-        var completedSweep: SweepID?
         try await acknowledge(finished.seq, to: worker) {
             let outcome: RunCompletion.Outcome
             var retryable = true
@@ -224,11 +240,8 @@ public final class Coordinator: Sendable {
                 }
             }
             let tail = finished.message.isEmpty ? finished.logTail : finished.message + "\n" + finished.logTail
-            let record = try await store.completeRun(
+            let record = try await completeRun(
                 RunCompletion(run: run, worker: worker, token: finished.token, outcome: outcome, logTail: tail, retryable: retryable))
-            if record.state.isTerminal, try await store.sweep(record.sweep)?.state == .completed {
-                completedSweep = record.sweep
-            }
             if !succeeded, FailureCause(rawValue: finished.cause) == .cancelled { return }
             if let updated = try await store.recordWorkerResult(worker, succeeded: succeeded, quarantineAfter: configuration.quarantineAfter),
                 updated.quarantined, !succeeded
@@ -241,7 +254,6 @@ public final class Coordinator: Sendable {
             }
         }
         await registry.release(run: run, from: worker)
-        if let completedSweep { requestFit(completedSweep) }
         wakeScheduler()
     }
 
@@ -296,7 +308,7 @@ public final class Coordinator: Sendable {
                 }
             }
         } catch {
-            _ = try await store.completeRun(
+            try await completeRun(
                 RunCompletion(
                     run: run.id, worker: worker, token: lease.token, outcome: .failed(cause: .protocolError, exitCode: nil, signal: nil),
                     logTail: "the coordinator could not build the assignment: \(error)", retryable: false))
@@ -305,7 +317,7 @@ public final class Coordinator: Sendable {
         let held = WorkerRegistry.HeldRun(run: run.id, token: lease.token, cpus: run.cpus, gpus: run.gpus)
         if await !registry.assign(assignment, run: held, to: worker) {
             // The worker went away between claim and send: give the attempt back now.
-            _ = try await store.completeRun(
+            try await completeRun(
                 RunCompletion(
                     run: run.id, worker: worker, token: lease.token, outcome: .failed(cause: .lost, exitCode: nil, signal: nil),
                     logTail: "the worker disconnected before the assignment was sent"))
@@ -315,6 +327,8 @@ public final class Coordinator: Sendable {
     /// Puts runs whose lease expired back in the queue (or fails them) and tells their workers,
     /// if still connected, to stop them.
     func expireLeases() async {
+        pendingFits.withLock { $0.beginExpiryPass() }
+        defer { pendingFits.withLock { $0.endExpiryPass() } }
         do {
             let expired = try await store.expireLeases()
             for lease in expired {

@@ -264,6 +264,12 @@ public final class SQLStore: MixLabStore {
 extension RunID {
     /// The id of run `index` of `sweep`.
     public static func of(_ sweep: SweepID, _ index: Int) -> RunID { RunID("\(sweep.rawValue)/\(index)") }
+
+    /// The sweep the run belongs to (the id up to its last `/`).
+    public var sweep: SweepID {
+        guard let slash = rawValue.lastIndex(of: "/") else { return SweepID(rawValue) }
+        return SweepID(String(rawValue[..<slash]))
+    }
 }
 
 extension SQLStore {

@@ -110,7 +110,7 @@ extension MixLab {
 
     struct SweepWatch: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "watch", abstract: "Follow a sweep live: progress bar, counts by state, ETA and worker heartbeats.")
+            commandName: "watch", abstract: "Follow a sweep live: progress bar, counts by state, ETA and worker heartbeats; ends when the sweep has ended and its laws are fitted.")
         @Argument(help: "The sweep id.") var sweep: String
         @Flag(help: "Print one JSON object per update.") var json = false
         @OptionGroup var client: ClientOptions

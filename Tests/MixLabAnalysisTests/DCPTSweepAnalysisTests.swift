@@ -69,5 +69,21 @@ struct DCPTSweepAnalysisTests {
         #expect(throws: LawFitError.self) {
             try DCPTSweepAnalysis.answer(fitReports: [reports[0]], usage: .compute(flops: 1e12), N: nil, D: nil, allowExtrapolation: false)
         }
+
+        // The warnings judge the N and D of the answer, not only the ones given: here the
+        // defaults (5e4, 6e4) are in range, but the compute budget and the domain data are not.
+        func warnings(_ usage: DCPTSweepAnalysis.Usage) throws -> [String] {
+            guard case .object(let pairs) = try DCPTSweepAnalysis.answer(fitReports: reports, usage: usage, N: nil, D: nil, allowExtrapolation: false),
+                case .array(let notes)? = pairs.first(where: { $0.0 == "warnings" })?.1
+            else { return ["no warnings field"] }
+            return notes.map { if case .string(let text) = $0 { text } else { "\($0)" } }
+        }
+        let compute = try warnings(.compute(flops: 1e21))
+        #expect(compute.contains { $0.hasPrefix("N = ") } && compute.contains { $0.hasPrefix("D = ") }, "\(compute)")
+        let plenty = try warnings(.limitedData(domainTokens: 5e9, epochs: 1))
+        #expect(plenty.count == 1 && plenty[0].hasPrefix("D = "), "\(plenty)")
+        // 2e4 domain tokens at the chosen share: a D warning exactly when D = 2e4 / r_d leaves 1e4…6e4.
+        let total = 2e4 / share
+        #expect(try warnings(.limitedData(domainTokens: 2e4, epochs: 1)).map { $0.hasPrefix("D = ") } == ((1e4...6e4).contains(total) ? [] : [true]))
     }
 }

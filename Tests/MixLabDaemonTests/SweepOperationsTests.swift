@@ -82,10 +82,15 @@ import Testing
         let firstFit = try await Self.waitForMixture(cluster, sweep: id, runs: 4)
         let added = try await cluster.cli(["sweep", "add-runs", id, "{kind: list, mixtures: [{a: 0.2, b: 0.3, c: 0.5}]}"])
         #expect(added.status == 0, "\(added.output)")
-        let final = try await cluster.waitForSweep(id)
+        // `sweep watch` ends once the sweep is completed *and* refitted: the mixture right after it
+        // is already the one fitted on all five runs, with no polling.
+        let watched = try await cluster.cli(["sweep", "watch", id])
+        #expect(watched.status == 0, "\(watched.output)")
+        let final = try await cluster.cliJSON(["sweep", "show", id])
         #expect((final["counts"] as? [String: Int])?["succeeded"] == 5, "\(final)\n\(cluster.diagnostics)")
-        let refit = try await Self.waitForMixture(cluster, sweep: id, runs: 5)
-        #expect(refit != firstFit, "the sweep is refitted on all five runs after runs were added")
+        let refit = try await cluster.cli(["sweep", "mixture", id, "--format", "json"])
+        #expect(refit.status == 0 && refit.output.contains("\"runs\": 5"), "\(refit.output)\n\(cluster.diagnostics)")
+        #expect(refit.output != firstFit, "the sweep is refitted on all five runs after runs were added")
 
         let bad = try await cluster.cli(["sweep", "add-runs", id, "{kind: list, mixtures: [{a: 0.2, z: 0.8}]}"])
         #expect(bad.status == 2 && bad.output.contains("z"), "\(bad.output)")
