@@ -102,5 +102,6 @@ extension SweepRuntime {
             objective: targets.isEmpty ? Dictionary(uniqueKeysWithValues: record.evalDomains.map { ($0, 1.0) }) : targets)
         if case .dcpt(let design) = spec.design { dcpt = (design.general, design.domain) }
         online = spec.online
+        maxPreemptions = spec.trainer.maxPreemptions ?? TrainerSpec.defaultMaxPreemptions
     }
 }

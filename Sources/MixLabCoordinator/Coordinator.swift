@@ -228,6 +228,7 @@ public final class Coordinator: Sendable {
         try await acknowledge(finished.seq, to: worker) {
             let outcome: RunCompletion.Outcome
             var retryable = true
+            var preemptionAllowance = 0
             if finished.outcome == .succeeded {
                 outcome = .succeeded
                 succeeded = true
@@ -236,13 +237,18 @@ public final class Coordinator: Sendable {
                 let exitCode = finished.hasExitCode ? finished.exitCode : nil
                 outcome = .failed(cause: cause, exitCode: exitCode, signal: finished.hasSignal ? finished.signal : nil)
                 if let record = try await store.run(run) {
-                    retryable = try await runtime(of: record.sweep).allowsRetry(cause: cause, exitCode: exitCode, logTail: finished.logTail)
+                    let runtime = try await runtime(of: record.sweep)
+                    retryable = runtime.allowsRetry(cause: cause, exitCode: exitCode, logTail: finished.logTail)
+                    preemptionAllowance = runtime.maxPreemptions
                 }
             }
             let tail = finished.message.isEmpty ? finished.logTail : finished.message + "\n" + finished.logTail
             let record = try await completeRun(
-                RunCompletion(run: run, worker: worker, token: finished.token, outcome: outcome, logTail: tail, retryable: retryable))
-            if !succeeded, FailureCause(rawValue: finished.cause) == .cancelled { return }
+                RunCompletion(
+                    run: run, worker: worker, token: finished.token, outcome: outcome, logTail: tail, retryable: retryable,
+                    preemptionAllowance: preemptionAllowance))
+            // Neither a cancellation nor a hand-back says anything about the worker's health.
+            if !succeeded, [.cancelled, .preempted].contains(FailureCause(rawValue: finished.cause)) { return }
             if let updated = try await store.recordWorkerResult(worker, succeeded: succeeded, quarantineAfter: configuration.quarantineAfter),
                 updated.quarantined, !succeeded
             {

@@ -26,6 +26,8 @@ struct SweepRuntime: Sendable {
     var dcpt: (general: String, domain: String)? = nil
     /// The online method that answers the trainers' `next` (nil: static mixtures).
     var online: OnlineSpec? = nil
+    /// Preempted attempts of a run that are re-queued without using up an attempt.
+    var maxPreemptions = TrainerSpec.defaultMaxPreemptions
 
     /// Whether a run is driven online: every run of an online sweep except its `online.compare`
     /// baselines (a run stored before budgets named their method counts as online).
@@ -50,6 +52,8 @@ struct SweepRuntime: Sendable {
     /// Whether a failed attempt may be retried under this sweep's policy.
     func allowsRetry(cause: FailureCause, exitCode: Int32?, logTail: String) -> Bool {
         if cause == .cancelled { return false }
+        // A hand-back says nothing about the run: its exit code and log do not count.
+        if cause == .preempted { return true }
         if let codes = retryOnExitCodes, cause == .exitCode {
             guard let exitCode, codes.contains(exitCode) else { return false }
         }

@@ -29,6 +29,10 @@ public enum FailureCause: String, Sendable, Codable, CaseIterable {
     /// The per-run wall-clock limit or the no-report watchdog fired.
     case timeout
     case cancelled
+    /// The worker gave the run back without it failing: it was draining (a batch allocation's time
+    /// limit, a shutdown) or could not take the assignment. Not the run's fault, nor the worker's:
+    /// the run is re-queued without using up an attempt, up to `trainer.max_preemptions` times.
+    case preempted
 }
 
 /// Where a sweep is in its life.

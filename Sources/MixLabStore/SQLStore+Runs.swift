@@ -376,21 +376,34 @@ extension SQLStore {
                 throw StoreError(.staleLease, "run \(completion.run): the lease with token \(completion.token) was lost")
             }
             let (newState, cause, exitCode, signal): (RunState, FailureCause?, Int32?, Int32?)
+            var attemptIsFree = false
             switch completion.outcome {
             case .succeeded:
                 (newState, cause, exitCode, signal) = (.succeeded, nil, 0, nil)
             case .failed(let failure, let code, let sig):
-                let attemptsLeft = try run.int("attempt") < run.int("max_attempts") && completion.retryable
+                if failure == .preempted {
+                    let earlier = try await db.execute(
+                        "SELECT COUNT(*) AS n FROM run_attempts WHERE run_id = $1 AND cause = 'preempted'", [.text(completion.run.rawValue)])
+                    attemptIsFree = try (earlier.first?.int("n") ?? 0) < completion.preemptionAllowance
+                }
+                let attemptsLeft = try attemptIsFree || (run.int("attempt") < run.int("max_attempts") && completion.retryable)
                 let next: RunState = failure == .cancelled ? .cancelled : (attemptsLeft ? .queued : .failed)
                 (newState, cause, exitCode, signal) = (next, failure, code, sig)
             }
+            // A free re-queue raises the allowance with the attempt number, so the run keeps every
+            // attempt it had left.
             let updated = try await db.execute(
                 """
                 UPDATE runs SET state = $2, attempt = CASE WHEN $2 = 'queued' THEN attempt + 1 ELSE attempt END,
+                                max_attempts = CASE WHEN $4 = 1 THEN max_attempts + 1 ELSE max_attempts END,
                                 lease_owner = CASE WHEN $2 = 'queued' THEN NULL ELSE lease_owner END,
                                 lease_expires_at = NULL, last_failure = $3, updated_at = \(now)
                 WHERE id = $1 RETURNING *
-                """, [.text(completion.run.rawValue), .text(newState.rawValue), cause.map { .text($0.rawValue) } ?? .null])
+                """,
+                [
+                    .text(completion.run.rawValue), .text(newState.rawValue), cause.map { .text($0.rawValue) } ?? .null,
+                    .integer(attemptIsFree ? 1 : 0),
+                ])
             _ = try await db.execute(
                 """
                 UPDATE run_attempts SET ended_at = \(now), outcome = $3, cause = $4, exit_code = $5, signal = $6, log_tail = $7

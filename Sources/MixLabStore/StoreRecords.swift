@@ -216,14 +216,21 @@ public struct RunCompletion: Sendable, Equatable {
     /// Whether a failure may be retried when attempts are left (false: the sweep's retry policy
     /// rules it out, e.g. an exit code not in `retry_on_exit_codes` or a CUDA OOM in the log).
     public var retryable: Bool
+    /// How many `preempted` attempts of the run are re-queued without using up an attempt; a
+    /// preemption beyond that counts like any failure.
+    public var preemptionAllowance: Int
 
-    public init(run: RunID, worker: WorkerID, token: Int64, outcome: Outcome, logTail: String? = nil, retryable: Bool = true) {
+    public init(
+        run: RunID, worker: WorkerID, token: Int64, outcome: Outcome, logTail: String? = nil, retryable: Bool = true,
+        preemptionAllowance: Int = 0
+    ) {
         self.run = run
         self.worker = worker
         self.token = token
         self.outcome = outcome
         self.logTail = logTail
         self.retryable = retryable
+        self.preemptionAllowance = preemptionAllowance
     }
 }
 

@@ -57,6 +57,10 @@ extension SpecParser {
         let noReportTimeout = duration(fields, "no_report_timeout")
         let maxAttempts = fields.int("max_attempts") ?? 3
         if !(1...100).contains(maxAttempts) { fields.report("max_attempts", "is \(maxAttempts)", fix: "use 1 (no retries) or more, at most 100") }
+        let maxPreemptions = fields.int("max_preemptions")
+        if let maxPreemptions, !(0...1000).contains(maxPreemptions) {
+            fields.report("max_preemptions", "is \(maxPreemptions)", fix: "use 0 (a preemption uses up an attempt) to 1000")
+        }
         var retryCodes: [Int]?
         if let codesNode = fields["retry_on_exit_codes"],
             let items = reader.list(
@@ -90,7 +94,7 @@ extension SpecParser {
         }
         return TrainerSpec(
             command: command, resources: resources, env: env, timeLimit: timeLimit, noReportTimeout: noReportTimeout,
-            maxAttempts: maxAttempts, retryOnExitCodes: retryCodes, noRetryOnLogRegex: regexes)
+            maxAttempts: maxAttempts, maxPreemptions: maxPreemptions, retryOnExitCodes: retryCodes, noRetryOnLogRegex: regexes)
     }
 
     func duration(_ fields: Fields, _ key: String) -> Int? {

@@ -213,6 +213,9 @@ public struct TrainerSpec: Sendable, Equatable, Codable {
     public var noReportTimeout: Int?
     /// Attempts per run before it is failed.
     public var maxAttempts: Int
+    /// Times a run may be handed back by a draining worker (`preempted`) without using up one of
+    /// its attempts (nil: ``TrainerSpec/defaultMaxPreemptions``).
+    public var maxPreemptions: Int?
     /// Only these exit codes are retried (nil: any failure is retried).
     public var retryOnExitCodes: [Int]?
     /// An attempt whose log matches one of these regular expressions is not retried (e.g. `CUDA out of memory`).
@@ -220,9 +223,14 @@ public struct TrainerSpec: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case command, resources, env, timeLimit = "time_limit", noReportTimeout = "no_report_timeout"
-        case maxAttempts = "max_attempts", retryOnExitCodes = "retry_on_exit_codes"
+        case maxAttempts = "max_attempts", maxPreemptions = "max_preemptions", retryOnExitCodes = "retry_on_exit_codes"
         case noRetryOnLogRegex = "no_retry_on_log_regex"
     }
+}
+
+extension TrainerSpec {
+    /// Free re-queues of a preempted run when the spec gives no `max_preemptions`.
+    public static let defaultMaxPreemptions = 10
 }
 
 /// Slots a run needs on a worker.

@@ -131,20 +131,25 @@ public final class WorkerAgent: Service {
 
     private func heartbeats(every interval: Duration) async throws {
         while !Task.isCancelled {
-            let held = await state.heldRuns
-            let free = await state.freeCapacity
-            let draining = await state.draining
-            await state.sendUnreliable(
-                .with {
-                    $0.heartbeat = .with {
-                        $0.heldRuns = held
-                        $0.freeCpus = Int32(free.cpus)
-                        $0.freeGpus = Int32(free.gpus)
-                        $0.draining = draining
-                    }
-                })
+            await sendHeartbeat()
             try await Task.sleep(for: interval)
         }
+    }
+
+    /// What this worker holds and has free, and whether it drains.
+    private func sendHeartbeat() async {
+        let held = await state.heldRuns
+        let free = await state.freeCapacity
+        let draining = await state.draining
+        await state.sendUnreliable(
+            .with {
+                $0.heartbeat = .with {
+                    $0.heldRuns = held
+                    $0.freeCpus = Int32(free.cpus)
+                    $0.freeGpus = Int32(free.gpus)
+                    $0.draining = draining
+                }
+            })
     }
 
     private func handle(_ message: Mixlab_V1_CoordinatorMessage) async {
@@ -196,7 +201,7 @@ public final class WorkerAgent: Service {
                         $0.runID = assignment.runID
                         $0.token = assignment.token
                         $0.outcome = .failed
-                        $0.cause = FailureCause.lost.rawValue
+                        $0.cause = FailureCause.preempted.rawValue
                         $0.message = "the worker could not take the run (draining or no free slot); handed back"
                     }
                 }
@@ -244,7 +249,7 @@ public final class WorkerAgent: Service {
         }
         if case .failed(var failure) = outcome, failure.cause == .cancelled, await state.handingBack {
             // Stopped because this worker drains, not because anyone cancelled the run: retry elsewhere.
-            failure.cause = .lost
+            failure.cause = .preempted
             failure.message = "handed back by a draining worker"
             outcome = .failed(failure)
         }
@@ -337,6 +342,9 @@ public final class WorkerAgent: Service {
 
     private func drain() async {
         await state.beginDrain()
+        // Tell the coordinator at once, before any run is handed back: otherwise it would assign
+        // the re-queued runs straight back to this worker until its next heartbeat.
+        await sendHeartbeat()
         logger.info("draining", metadata: ["mixlab.policy": "\(configuration.drain.rawValue)"])
         switch configuration.drain {
         case .finish:

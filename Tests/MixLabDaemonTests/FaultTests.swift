@@ -47,6 +47,30 @@ import Testing
         #expect(finalAttemptEvals.count == 9)
     }
 
+    @Test func aRunHandedBackByADrainingWorkerKeepsItsAttemptsAndTheWorkerIsNotBlamed() async throws {
+        let cluster = try LoopbackCluster(leaseSeconds: 6, workerNames: ["worker-1", "worker-2"])
+        try cluster.write("trainer.py", scriptedTrainer)
+        try await cluster.startCoordinator(extra: ["--quarantine-after", "1"])
+        try cluster.startWorker("worker-1", cpuSlots: 1, extra: ["--drain", "hand-back"])
+        // One attempt only: were the hand-back charged as a failure, the run would fail for good.
+        let spec = try cluster.write(
+            "sweep.yaml", sweepSpec(name: "hand-back", runs: 1, cluster: cluster, maxAttempts: 1, env: ["TRAINER_SLEEP": "1.5", "TRAINER_STEPS": "3"]))
+        let id = try #require(try await cluster.cliJSON(["sweep", "submit", spec])["id"] as? String)
+        let victim = try await Self.waitForRunningRun(cluster, sweep: id, on: "worker-1")
+        let draining = try #require(cluster.workers["worker-1"])
+        draining.signal(SIGTERM)
+        #expect(try await draining.wait() == 0, "the worker drains and exits cleanly: \(draining.output)")
+        try cluster.startWorker("worker-2", cpuSlots: 1)
+
+        let status = try await cluster.waitForSweep(id)
+        #expect((status["counts"] as? [String: Int])?["succeeded"] == 1, "\(status)\n\(cluster.diagnostics)")
+        let attempts = try await Self.store(cluster) { try await $0.attempts(of: RunID(victim)) }
+        #expect(attempts.map(\.cause) == [.preempted, nil], "\(attempts)")
+        #expect(attempts.last?.worker.rawValue == "worker-2")
+        let workers = try await cluster.cli(["workers", "ls", "--json"])
+        #expect(!workers.output.contains("\"quarantined\" : true"), "a hand-back is not a failure of the worker: \(workers.output)")
+    }
+
     @Test func restartedCoordinatorKeepsTheSweepAndReattachesRunningRuns() async throws {
         let cluster = try LoopbackCluster(leaseSeconds: 6, workerNames: ["worker-1", "worker-2"])
         try cluster.write("trainer.py", scriptedTrainer)

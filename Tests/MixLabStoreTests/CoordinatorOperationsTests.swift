@@ -84,6 +84,27 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.allCases)
+    func preemptionsAreRequeuedWithoutUsingAnAttemptUpToTheAllowance(_ backend: StoreBackend) async throws {
+        try await backend.withFreshStore { store in
+            _ = try await store.createSweep(Conformance.sweep("p", runs: 1, maxAttempts: 1))
+            func preempt() async throws -> RunRecord {
+                let claimed = try #require(try await Conformance.claim(store))
+                return try await store.completeRun(
+                    RunCompletion(
+                        run: claimed.run.id, worker: Conformance.worker, token: claimed.lease.token,
+                        outcome: .failed(cause: .preempted, exitCode: nil, signal: 15), preemptionAllowance: 2))
+            }
+            for expected in 2...3 {
+                let run = try await preempt()
+                #expect(run.state == .queued && run.attempt == expected && run.maxAttempts == expected, "free re-queue: \(run)")
+            }
+            let third = try await preempt()
+            #expect(third.state == .failed && third.attempt == 3, "the third preemption uses up the only attempt: \(third)")
+            #expect(try await store.attempts(of: third.id).map(\.cause) == [.preempted, .preempted, .preempted])
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
     func aNonRetryableFailureFailsTheRunAtOnceAndRetryGrantsFreshAttempts(_ backend: StoreBackend) async throws {
         try await backend.withFreshStore { store in
             _ = try await store.createSweep(Conformance.sweep("s", runs: 1, maxAttempts: 3))

@@ -118,6 +118,9 @@ struct MalformedSpecTests {
             label: "zero max_attempts", yaml: SpecFixtures.smoke(replacing: "max_attempts: 3", with: "max_attempts: 0"),
             expected: ["trainer.max_attempts: is 0", "use 1 (no retries) or more"]),
         BadSpec(
+            label: "negative max_preemptions", yaml: SpecFixtures.smoke(replacing: "max_attempts: 3", with: "max_preemptions: -1"),
+            expected: ["trainer.max_preemptions: is -1", "use 0 (a preemption uses up an attempt) to 1000"]),
+        BadSpec(
             label: "bad duration", yaml: SpecFixtures.smoke(replacing: "max_attempts: 3", with: "time_limit: 2 hours"),
             expected: ["trainer.time_limit: the string \"2 hours\" is not a duration", "`90s`, `30m`, `2h`"]),
         BadSpec(
