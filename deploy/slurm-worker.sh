@@ -12,6 +12,8 @@ srun --kill-on-bad-exit=0 bash -c '
   exec mixlab worker --coordinator "$MIXLAB_COORDINATOR" \
     --ca "$MIXLAB_CERTS/ca.pem" --cert "$MIXLAB_CERTS/$node.pem" --key "$MIXLAB_CERTS/$node.key" \
     --gpus "${CUDA_VISIBLE_DEVICES:-}" --cpu-slots "${SLURM_CPUS_ON_NODE:-1}" \
-    --work-dir "${TMPDIR:-/tmp}/mixlab-$SLURM_JOB_ID" --drain hand-back'
+    --work-dir "${TMPDIR:-/tmp}/mixlab-$SLURM_JOB_ID" --drain hand-back --exit-when-idle "${MIXLAB_IDLE_EXIT:-15m}"'
 # Slurm sends SIGTERM before the time limit ends the job: the workers hand their runs back and
-# the coordinator re-queues them, so nothing is lost when the allocation expires.
+# the coordinator re-queues them (as `preempted`: the runs keep their attempts and the nodes are
+# not blamed), so nothing is lost when the allocation expires. A worker with no run for
+# MIXLAB_IDLE_EXIT (default 15m) exits, so the allocation is given back once the sweeps are done.

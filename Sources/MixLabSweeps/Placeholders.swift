@@ -47,8 +47,8 @@ extension TrainerSpec {
 }
 
 /// Durations written as `90s`, `30m`, `2h`, `1d`, `1h30m` or a plain number of seconds.
-enum DurationText {
-    static func seconds(_ text: String) -> Int? {
+public enum DurationText {
+    public static func seconds(_ text: String) -> Int? {
         let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
         if let plain = Int(trimmed) { return plain }
         guard !trimmed.isEmpty else { return nil }

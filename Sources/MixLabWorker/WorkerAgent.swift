@@ -42,9 +42,25 @@ public final class WorkerAgent: Service {
                     self.jobs.yield { await self.drain() }
                 }
             }
+            if let limit = configuration.exitWhenIdle {
+                group.addTask { await self.exitWhenIdle(after: limit) }
+            }
             for await job in jobStream {
                 group.addTask { await job() }
             }
+        }
+    }
+
+    /// Drains and ends the worker once no slot has been in use for `limit`; returns when the
+    /// worker drains for any reason.
+    private func exitWhenIdle(after limit: Duration) async {
+        while !Task.isCancelled, await !state.draining {
+            if let since = await state.idleSince, ContinuousClock.now - since >= limit {
+                logger.info("no run for the idle limit; exiting", metadata: ["mixlab.idle_limit": "\(limit)"])
+                jobs.yield { await self.drain() }
+                return
+            }
+            try? await Task.sleep(for: min(limit / 4, .seconds(1)))
         }
     }
 
@@ -253,9 +269,7 @@ public final class WorkerAgent: Service {
             failure.message = "handed back by a draining worker"
             outcome = .failed(failure)
         }
-        let report = await state.ended(run, cpus: Int(assignment.cpus), gpus: gpus)
-        guard report else { return }
-        await state.report { seq in
+        await state.ended(run, cpus: Int(assignment.cpus), gpus: gpus) { seq in
             .with {
                 $0.finished = .with {
                     $0.seq = seq

@@ -20,6 +20,9 @@ public struct WorkerConfiguration: Sendable {
     public var drain: DrainPolicy = .finish
     /// How long a `finish` drain waits for running attempts before handing them back.
     public var drainTimeout: Duration = .seconds(3600)
+    /// Exit (drain, then stop) after this long without a run, so a batch allocation is given back
+    /// once the sweeps are done (nil: run until stopped).
+    public var exitWhenIdle: Duration?
     /// At most this many unacknowledged reports are kept; beyond it the oldest eval batches are dropped.
     public var outboxLimit = 10_000
     /// Reconnect backoff: first delay, cap, and ± jitter fraction.

@@ -21,6 +21,8 @@ actor WorkerState {
     private var outbox: Outbox
     private var session: AsyncStream<Mixlab_V1_WorkerMessage>.Continuation?
     private(set) var draining = false
+    /// Since when no slot has been in use (nil while one is).
+    private(set) var idleSince: ContinuousClock.Instant? = .now
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
 
     init(cpuSlots: Int, gpuIDs: [Int], outbox: Outbox) {
@@ -101,6 +103,7 @@ actor WorkerState {
         usedCPUs += cpus
         let taken = Array(freeGPUs.prefix(gpus))
         freeGPUs.removeFirst(gpus)
+        idleSince = nil
         return taken
     }
 
@@ -108,17 +111,19 @@ actor WorkerState {
         running[RunID(assignment.runID)] = Running(assignment: assignment, supervisor: supervisor, gpus: gpus)
     }
 
-    /// Frees the attempt's slots; returns whether its outcome should be reported.
-    func ended(_ run: RunID, cpus: Int, gpus: [Int]) -> Bool {
+    /// Frees the attempt's slots and, unless the run was revoked, writes its outcome report, in
+    /// one step: whoever waits for the worker to go idle (a drain) then finds the report pending.
+    func ended(_ run: RunID, cpus: Int, gpus: [Int], report make: (UInt64) -> Mixlab_V1_WorkerMessage) {
         let revoked = running.removeValue(forKey: run)?.revoked ?? false
         usedCPUs -= cpus
         freeGPUs.append(contentsOf: gpus)
         freeGPUs.sort()
+        if !revoked { report(make) }
         if running.isEmpty {
             for waiter in idleWaiters { waiter.resume() }
             idleWaiters.removeAll()
         }
-        return !revoked
+        if usedCPUs == 0, running.isEmpty { idleSince = .now }
     }
 
     /// The coordinator no longer considers the run ours: stop it and report nothing.

@@ -4,6 +4,7 @@ import Logging
 import MixLabCoordinator
 import MixLabCore
 import MixLabPKI
+import MixLabSweeps
 import MixLabStore
 import MixLabWorker
 import ServiceLifecycle
@@ -108,6 +109,8 @@ extension MixLab {
         @Option(help: "On SIGTERM: finish (let running runs end) or hand-back (stop them; they are re-queued).")
         var drain: String = "finish"
         @Option(help: "Host name reported to the coordinator.") var host: String = ProcessInfo.processInfo.hostName
+        @Option(help: "Exit after this long without a run (e.g. 15m), giving a batch allocation back once the sweeps are done.")
+        var exitWhenIdle: String?
 
         func run() async throws {
             let (coordinatorHost, coordinatorPort) = try parseAddress(coordinator, field: "--coordinator")
@@ -127,17 +130,31 @@ extension MixLab {
             guard let policy = WorkerConfiguration.DrainPolicy(rawValue: drain) else {
                 throw MixLabInputError(field: "--drain \(drain)", problem: "is not a drain policy", fix: "use finish or hand-back")
             }
+            var idleLimit: Duration?
+            if let exitWhenIdle {
+                guard let seconds = DurationText.seconds(exitWhenIdle), seconds >= 1 else {
+                    throw MixLabInputError(
+                        field: "--exit-when-idle \(exitWhenIdle)", problem: "is not a duration of at least 1 s",
+                        fix: "write e.g. 90s, 15m, 1h or a number of seconds")
+                }
+                idleLimit = .seconds(seconds)
+            }
             let materials = try await TLSMaterials.load(TLSFiles(caPath: ca, certificatePath: cert, keyPath: key), expectedRole: .worker)
             let directory = URL(fileURLWithPath: workDir).standardizedFileURL.path
             var configuration = WorkerConfiguration(
                 coordinatorHost: coordinatorHost, coordinatorPort: coordinatorPort, tls: materials, cpuSlots: cpuSlots, gpuIDs: gpuIDs,
                 workDirectory: directory, host: host)
             configuration.drain = policy
+            configuration.exitWhenIdle = idleLimit
             var logger = Logger(label: "mixlab.worker")
             logger.logLevel = .info
             logger[metadataKey: "mixlab.worker"] = "\(materials.identity.name)"
             let agent = try WorkerAgent(configuration: configuration, logger: logger)
-            let group = ServiceGroup(configuration: .init(services: [agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            // The agent returns by itself after an idle exit: that ends the daemon cleanly.
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [.init(service: agent, successTerminationBehavior: .gracefullyShutdownGroup)],
+                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         }
     }

@@ -71,6 +71,23 @@ import Testing
         #expect(!workers.output.contains("\"quarantined\" : true"), "a hand-back is not a failure of the worker: \(workers.output)")
     }
 
+    @Test func aWorkerWithAnIdleLimitExitsCleanlyOnceTheSweepIsDone() async throws {
+        let cluster = try LoopbackCluster(workerNames: ["worker-1"])
+        try cluster.write("trainer.py", scriptedTrainer)
+        try await cluster.startCoordinator()
+        let spec = try cluster.write("sweep.yaml", sweepSpec(name: "idle", runs: 3, cluster: cluster, env: ["TRAINER_STEPS": "2"]))
+        let id = try #require(try await cluster.cliJSON(["sweep", "submit", spec])["id"] as? String)
+        try cluster.startWorker("worker-1", cpuSlots: 1, extra: ["--exit-when-idle", "4s"])
+        let worker = try #require(cluster.workers["worker-1"])
+        let status = try await cluster.waitForSweep(id)
+        #expect((status["counts"] as? [String: Int])?["succeeded"] == 3, "the worker stayed while there was work: \(status)\n\(cluster.diagnostics)")
+        #expect(try await worker.wait(timeout: .seconds(60)) == 0, "\(worker.output)")
+        #expect(worker.output.contains("no run for the idle limit; exiting"), "\(worker.output)")
+
+        let refused = try await cluster.cli(["worker", "--coordinator", "127.0.0.1:1", "--ca", "x", "--cert", "y", "--key", "z", "--exit-when-idle", "soon"])
+        #expect(refused.status != 0 && refused.output.contains("--exit-when-idle soon"), "\(refused.output)")
+    }
+
     @Test func restartedCoordinatorKeepsTheSweepAndReattachesRunningRuns() async throws {
         let cluster = try LoopbackCluster(leaseSeconds: 6, workerNames: ["worker-1", "worker-2"])
         try cluster.write("trainer.py", scriptedTrainer)
