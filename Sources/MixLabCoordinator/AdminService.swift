@@ -233,6 +233,7 @@ struct AdminService: Mixlab_V1_Admin.SimpleServiceProtocol {
                 $0.ratiosCsv = export.ratios.rendered()
                 $0.metricsCsv = export.metrics.rendered()
                 $0.evalsCsv = export.evals.rendered()
+                $0.specJson = export.specJSON
             }
         }
     }

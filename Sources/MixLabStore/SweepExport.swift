@@ -3,13 +3,18 @@ public import MixLabCore
 /// The tables `mixlab export` writes for a sweep, in the olmix/RegMix convention that `mixlab fit`
 /// reads back: `ratios.csv` (run id, one share per domain) and `metrics.csv` (run id, the final
 /// loss per eval domain as `eval_<domain>`) for the succeeded runs, joined on the run id, plus the
-/// long `evals.csv` of every stored eval.
+/// long `evals.csv` of every stored eval, and `spec.json`, the resolved spec the sweep ran (which
+/// `mixlab sweep submit` takes back).
 public struct SweepExport: Sendable {
     public var ratios: CSVTable
     public var metrics: CSVTable
     public var evals: CSVTable
     /// Runs left out of ratios/metrics because they did not succeed or reported no evals.
     public var skippedRuns: [RunID]
+    /// The resolved spec as stored at submission (JSON).
+    public var specJSON: String
+    /// The file name the spec is written to.
+    public static let specFileName = "spec.json"
 
     /// Reads the sweep from `store`.
     public static func make(sweep id: SweepID, from store: any MixLabStore) async throws -> SweepExport {
@@ -34,7 +39,7 @@ public struct SweepExport: Sendable {
             evals: CSVTable(
                 source: "evals.csv", header: ["run", "attempt", "step", "tokens", "domain", "loss"],
                 rows: evals.map { [$0.run.rawValue, "\($0.attempt)", "\($0.step)", "\($0.tokens)", $0.domain, "\($0.loss)"] }),
-            skippedRuns: skipped)
+            skippedRuns: skipped, specJSON: sweep.specJSON)
     }
 
     /// Each run's final loss per eval domain: the eval at the highest step of the run's current

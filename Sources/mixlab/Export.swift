@@ -6,7 +6,7 @@ import MixLabStore
 extension MixLab {
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write a sweep's ratios.csv, metrics.csv (joined on run id, readable by `mixlab fit`) and evals.csv.")
+            abstract: "Write a sweep's ratios.csv, metrics.csv (joined on run id, readable by `mixlab fit`), evals.csv and spec.json (the resolved spec, which `sweep submit` takes back).")
 
         @Argument(help: "The sweep id.") var sweep: String
         @Option(help: "Read the store directly: sqlite:PATH or postgres://user[:password]@host[:port]/db (default: ask the coordinator).")
@@ -22,7 +22,11 @@ extension MixLab {
             guard let database else {
                 let response = try await client.withAdmin { try await $0.export(.with { $0.sweepID = sweep }) }
                 try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-                for (name, text) in [("ratios.csv", response.ratiosCsv), ("metrics.csv", response.metricsCsv), ("evals.csv", response.evalsCsv)] {
+                let files = [
+                    ("ratios.csv", response.ratiosCsv), ("metrics.csv", response.metricsCsv), ("evals.csv", response.evalsCsv),
+                    (SweepExport.specFileName, response.specJson),
+                ]
+                for (name, text) in files {
                     let path = (out as NSString).appendingPathComponent(name)
                     try text.write(toFile: path, atomically: true, encoding: .utf8)
                     print(path)
@@ -33,9 +37,10 @@ extension MixLab {
             let id = SweepID(sweep)
             let export = try await SQLStore.with(url) { store in try await SweepExport.make(sweep: id, from: store) }
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            for table in [export.ratios, export.metrics, export.evals] {
-                let path = (out as NSString).appendingPathComponent(table.source)
-                try table.rendered().write(toFile: path, atomically: true, encoding: .utf8)
+            let files = [export.ratios, export.metrics, export.evals].map { ($0.source, $0.rendered()) } + [(SweepExport.specFileName, export.specJSON)]
+            for (name, text) in files {
+                let path = (out as NSString).appendingPathComponent(name)
+                try text.write(toFile: path, atomically: true, encoding: .utf8)
                 print(path)
             }
             if !export.skippedRuns.isEmpty {

@@ -49,6 +49,9 @@ import Testing
             let final = evals.filter { $0.run.rawValue == fields[0] && $0.step == 3 && $0.domain == "a" }
             #expect(final.count == 1 && Double(fields[1]) == final.first?.loss)
         }
+        // spec.json is the resolved spec: submitting it again is the same sweep (same spec hash).
+        let resubmitted = try await cluster.cliJSON(["sweep", "submit", out + "/spec.json"])
+        #expect(resubmitted["id"] as? String == id, "\(resubmitted)")
         let runs = try await cluster.cli(["runs", "ls", id, "--json"])
         #expect(runs.status == 0)
 

@@ -476,6 +476,9 @@ public nonisolated struct Mixlab_V1_ExportResponse: Sendable {
 
   public var evalsCsv: String = String()
 
+  /// The resolved spec the sweep was submitted with (JSON; `mixlab sweep submit` takes it back).
+  public var specJson: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1526,7 +1529,7 @@ nonisolated extension Mixlab_V1_MixtureResponse: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Mixlab_V1_ExportResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ExportResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}ratios_csv\0\u{3}metrics_csv\0\u{3}evals_csv\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}ratios_csv\0\u{3}metrics_csv\0\u{3}evals_csv\0\u{3}spec_json\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1537,6 +1540,7 @@ nonisolated extension Mixlab_V1_ExportResponse: SwiftProtobuf.Message, SwiftProt
       case 1: try { try decoder.decodeSingularStringField(value: &self.ratiosCsv) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.metricsCsv) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.evalsCsv) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.specJson) }()
       default: break
       }
     }
@@ -1552,6 +1556,9 @@ nonisolated extension Mixlab_V1_ExportResponse: SwiftProtobuf.Message, SwiftProt
     if !self.evalsCsv.isEmpty {
       try visitor.visitSingularStringField(value: self.evalsCsv, fieldNumber: 3)
     }
+    if !self.specJson.isEmpty {
+      try visitor.visitSingularStringField(value: self.specJson, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1559,6 +1566,7 @@ nonisolated extension Mixlab_V1_ExportResponse: SwiftProtobuf.Message, SwiftProt
     if lhs.ratiosCsv != rhs.ratiosCsv {return false}
     if lhs.metricsCsv != rhs.metricsCsv {return false}
     if lhs.evalsCsv != rhs.evalsCsv {return false}
+    if lhs.specJson != rhs.specJson {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
