@@ -120,9 +120,10 @@ struct AdminService: Mixlab_V1_Admin.SimpleServiceProtocol {
             guard let sweep = try await store.sweep(id) else { throw StoreError(.unknownSweep, "no sweep \(id); `mixlab sweep ls` lists them") }
             let finals = try await coordinator.finalLosses(in: id)
             let runs = try await store.runs(in: id).filter { request.state.isEmpty || $0.state.rawValue == request.state }
+            let silence = await coordinator.registry.secondsSinceReport()
             return .with {
                 $0.runs = runs.map { run in
-                    Coordinator.summary(of: run, domains: sweep.domains, finalLosses: finals[run.id] ?? [:])
+                    Coordinator.summary(of: run, domains: sweep.domains, finalLosses: finals[run.id] ?? [:], secondsSinceReport: silence[run.id])
                 }
             }
         }
@@ -138,8 +139,9 @@ struct AdminService: Mixlab_V1_Admin.SimpleServiceProtocol {
             let evals = try await store.evals(in: run.sweep).filter { $0.run == id }
             let finals = try await coordinator.finalLosses(in: run.sweep)
             let attempts = try await store.attempts(of: id)
+            let silence = await coordinator.registry.secondsSinceReport()[id]
             return .with {
-                $0.run = Coordinator.summary(of: run, domains: sweep.domains, finalLosses: finals[id] ?? [:])
+                $0.run = Coordinator.summary(of: run, domains: sweep.domains, finalLosses: finals[id] ?? [:], secondsSinceReport: silence)
                 $0.budgetJson = run.budgetJSON
                 $0.attempts = attempts.map { attempt in
                     .with {

@@ -48,8 +48,11 @@ extension Coordinator {
         SweepExport.finalLosses(runs: try await store.runs(in: sweep), evals: try await store.evals(in: sweep))
     }
 
-    static func summary(of run: RunRecord, domains: [String], finalLosses: [String: Double]) -> Mixlab_V1_RunSummary {
+    static func summary(of run: RunRecord, domains: [String], finalLosses: [String: Double], secondsSinceReport: Double? = nil)
+        -> Mixlab_V1_RunSummary
+    {
         .with {
+            if run.state == .running, let secondsSinceReport { $0.secondsSinceReport = secondsSinceReport }
             $0.runID = run.id.rawValue
             $0.index = Int32(run.index)
             $0.state = run.state.rawValue

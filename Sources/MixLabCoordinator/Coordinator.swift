@@ -164,7 +164,9 @@ public final class Coordinator: Sendable {
         switch message.kind {
         case .heartbeat(let heartbeat):
             try await store.touchWorker(worker)
-            await registry.heartbeat(worker: worker, draining: heartbeat.draining)
+            await registry.heartbeat(
+                worker: worker, draining: heartbeat.draining,
+                silence: Dictionary(heartbeat.heldRuns.map { (RunID($0.runID), $0.secondsSinceReport) }) { $1 })
             var lost: [String] = []
             for held in heartbeat.heldRuns {
                 let renewal = try await store.renewLease(

@@ -22,6 +22,8 @@ actor WorkerRegistry {
         var draining = false
         var quarantined: Bool
         var lastHeartbeat: ContinuousClock.Instant
+        /// Seconds since each held run's trainer last reported, as of `lastHeartbeat`.
+        var silence: [RunID: Double] = [:]
         var outbound: AsyncStream<Mixlab_V1_CoordinatorMessage>.Continuation
 
         var freeCPUs: Int { cpuSlots - held.values.reduce(0) { $0 + $1.cpus } }
@@ -64,9 +66,22 @@ actor WorkerRegistry {
 
     func isConnected(_ worker: WorkerID) -> Bool { sessions[worker] != nil }
 
-    func heartbeat(worker: WorkerID, draining: Bool) {
+    func heartbeat(worker: WorkerID, draining: Bool, silence: [RunID: Double] = [:]) {
         sessions[worker]?.lastHeartbeat = .now
         sessions[worker]?.draining = draining
+        sessions[worker]?.silence = silence
+    }
+
+    /// Seconds since each run on a connected worker last reported, aged since the heartbeat
+    /// that said so.
+    func secondsSinceReport() -> [RunID: Double] {
+        let now = ContinuousClock.now
+        var result: [RunID: Double] = [:]
+        for session in sessions.values {
+            let age = (now - session.lastHeartbeat).inSeconds
+            for (run, seconds) in session.silence where session.held[run] != nil { result[run] = seconds + age }
+        }
+        return result
     }
 
     func setQuarantined(_ worker: WorkerID, _ quarantined: Bool) {

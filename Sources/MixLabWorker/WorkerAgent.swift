@@ -293,6 +293,12 @@ public final class WorkerAgent: Service {
 
     private func forward(_ event: AttemptEvent, of assignment: Mixlab_V1_Assignment) async {
         switch event {
+        case .started, .eval, .progress, .nextRequested, .replied:
+            await state.noteActivity(RunID(assignment.runID))
+        default:
+            break
+        }
+        switch event {
         case .started(let pid, _, _):
             orphans.record(group: pid, run: assignment.runID)
             await state.report { seq in

@@ -12,6 +12,8 @@ actor WorkerState {
         var gpus: [Int]
         /// Set when the coordinator took the run back (lease lost, cancelled): its outcome is not reported.
         var revoked = false
+        /// When the trainer last said anything (or started).
+        var lastActivity: ContinuousClock.Instant = .now
     }
 
     private(set) var running: [RunID: Running] = [:]
@@ -88,9 +90,20 @@ actor WorkerState {
     // MARK: Attempts
 
     var heldRuns: [Mixlab_V1_HeldRun] {
-        running.filter { !$0.value.revoked }.map { id, attempt in
-            .with { $0.runID = id.rawValue; $0.token = attempt.assignment.token; $0.attempt = attempt.assignment.attempt }
+        let now = ContinuousClock.now
+        return running.filter { !$0.value.revoked }.map { id, attempt in
+            .with {
+                $0.runID = id.rawValue
+                $0.token = attempt.assignment.token
+                $0.attempt = attempt.assignment.attempt
+                $0.secondsSinceReport = (now - attempt.lastActivity).inSeconds
+            }
         }.sorted { $0.runID < $1.runID }
+    }
+
+    /// The run's trainer said something: an eval, progress, a `next`.
+    func noteActivity(_ run: RunID) {
+        running[run]?.lastActivity = .now
     }
 
     var freeCapacity: (cpus: Int, gpus: Int) { (cpuSlots - usedCPUs, freeGPUs.count) }

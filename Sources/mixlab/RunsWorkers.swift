@@ -33,12 +33,16 @@ extension MixLab {
                     [
                         "id": run.runID, "index": Int(run.index), "state": run.state, "attempt": Int(run.attempt), "worker": run.workerID,
                         "mixture": run.mixture, "last_failure": run.lastFailure, "final_losses": run.finalLosses,
+                        "seconds_since_report": run.hasSecondsSinceReport ? run.secondsSinceReport as Any : NSNull(),
                     ]
                 })
             } else if format.csv {
-                print((["run", "state", "attempt", "worker", "last_failure"] + domains + evalDomains.map { "eval_\($0)" }).joined(separator: ","))
+                print(
+                    (["run", "state", "attempt", "worker", "last_failure", "seconds_since_report"] + domains + evalDomains.map { "eval_\($0)" })
+                        .joined(separator: ","))
                 for run in runs {
-                    let fields = [run.runID, run.state, "\(run.attempt)", run.workerID, run.lastFailure]
+                    let quiet = run.hasSecondsSinceReport ? String(format: "%.1f", run.secondsSinceReport) : ""
+                    let fields = [run.runID, run.state, "\(run.attempt)", run.workerID, run.lastFailure, quiet]
                         + domains.map { "\(run.mixture[$0] ?? 0)" } + evalDomains.map { run.finalLosses[$0].map { "\($0)" } ?? "" }
                     print(fields.map(csvField).joined(separator: ","))
                 }
@@ -46,9 +50,18 @@ extension MixLab {
                 for run in runs {
                     let mixture = domains.map { "\($0)=\(String(format: "%.3f", run.mixture[$0] ?? 0))" }.joined(separator: " ")
                     let losses = evalDomains.compactMap { d in run.finalLosses[d].map { "\(d)=\(String(format: "%.4f", $0))" } }.joined(separator: " ")
-                    print("\(run.runID)  \(run.state)  attempt \(run.attempt)\(run.workerID.isEmpty ? "" : " on \(run.workerID)")\(run.lastFailure.isEmpty ? "" : " (last failure: \(run.lastFailure))")  \(mixture)\(losses.isEmpty ? "" : "  loss " + losses)")
+                    let quiet = run.hasSecondsSinceReport ? ", last report \(MixLab.age(run.secondsSinceReport)) ago" : ""
+                    print("\(run.runID)  \(run.state)  attempt \(run.attempt)\(run.workerID.isEmpty ? "" : " on \(run.workerID)")\(quiet)\(run.lastFailure.isEmpty ? "" : " (last failure: \(run.lastFailure))")  \(mixture)\(losses.isEmpty ? "" : "  loss " + losses)")
                 }
             }
+        }
+    }
+
+    static func age(_ seconds: Double) -> String {
+        switch seconds {
+        case ..<120: "\(Int(seconds))s"
+        case ..<7200: "\(Int(seconds / 60))m"
+        default: "\(Int(seconds / 3600))h\(Int(seconds.truncatingRemainder(dividingBy: 3600) / 60))m"
         }
     }
 

@@ -59,6 +59,34 @@ import Testing
         throw PostgresTestCluster.ClusterError("no recommendation fitted on \(runs) runs: \(last)\n\(cluster.diagnostics)")
     }
 
+    @Test func runsLsShowsHowLongARunningTrainerHasBeenSilent() async throws {
+        let cluster = try LoopbackCluster(workerNames: ["worker-1"])
+        try cluster.write("trainer.py", scriptedTrainer)
+        try await cluster.startCoordinator()
+        try cluster.startWorker("worker-1", cpuSlots: 1)
+        // The trainer says nothing for 4 s before each of its two evals.
+        let spec = try cluster.write("sweep.yaml", sweepSpec(name: "quiet", runs: 2, cluster: cluster, env: ["TRAINER_SLEEP": "4", "TRAINER_STEPS": "2"]))
+        let id = try #require(try await cluster.cliJSON(["sweep", "submit", spec])["id"] as? String)
+        var silent: Double?
+        let deadline = ContinuousClock.now + .seconds(60)
+        while silent == nil, ContinuousClock.now < deadline {
+            let runs = try await cluster.cli(["runs", "ls", id, "--json"])
+            let rows = try #require(try JSONSerialization.jsonObject(with: Data(runs.output.utf8)) as? [[String: Any]], "\(runs.output)")
+            for row in rows where row["state"] as? String != "running" {
+                #expect(row["seconds_since_report"] is NSNull, "only running runs have a silence: \(row)")
+            }
+            if let seconds = rows.first(where: { $0["state"] as? String == "running" })?["seconds_since_report"] as? Double, seconds >= 2 {
+                #expect(seconds < 30, "\(rows)")
+                silent = seconds
+                let text = try await cluster.cli(["runs", "ls", id])
+                #expect(text.output.contains("last report "), "\(text.output)")
+            }
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        #expect(silent != nil, "a running run's silence grew past 2 s while its trainer slept\n\(cluster.diagnostics)")
+        #expect(try await cluster.cli(["sweep", "cancel", id]).status == 0)
+    }
+
     @Test func pausedSweepsWaitResumeFinishAndTakeExtraRuns() async throws {
         let cluster = try LoopbackCluster(workerNames: ["worker-1"])
         try cluster.write("trainer.py", scriptedTrainer)

@@ -230,9 +230,22 @@ public nonisolated struct Mixlab_V1_RunSummary: Sendable {
   /// Final per-domain eval loss of the succeeded attempt.
   public var finalLosses: Dictionary<String,Double> = [:]
 
+  /// A running run: seconds since its trainer last reported (as of the worker's last heartbeat,
+  /// aged since). Unset while the run is not on a connected worker.
+  public var secondsSinceReport: Double {
+    get {_secondsSinceReport ?? 0}
+    set {_secondsSinceReport = newValue}
+  }
+  /// Returns true if `secondsSinceReport` has been explicitly set.
+  public var hasSecondsSinceReport: Bool {self._secondsSinceReport != nil}
+  /// Clears the value of `secondsSinceReport`. Subsequent reads from it will return its default value.
+  public mutating func clearSecondsSinceReport() {self._secondsSinceReport = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _secondsSinceReport: Double? = nil
 }
 
 public nonisolated struct Mixlab_V1_ListRunsResponse: Sendable {
@@ -962,7 +975,7 @@ nonisolated extension Mixlab_V1_ListRunsRequest: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Mixlab_V1_RunSummary: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RunSummary"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}run_id\0\u{1}index\0\u{1}state\0\u{1}attempt\0\u{3}worker_id\0\u{1}mixture\0\u{3}last_failure\0\u{3}final_losses\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}run_id\0\u{1}index\0\u{1}state\0\u{1}attempt\0\u{3}worker_id\0\u{1}mixture\0\u{3}last_failure\0\u{3}final_losses\0\u{3}seconds_since_report\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -978,12 +991,17 @@ nonisolated extension Mixlab_V1_RunSummary: SwiftProtobuf.Message, SwiftProtobuf
       case 6: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufDouble>.self, value: &self.mixture) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.lastFailure) }()
       case 8: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufDouble>.self, value: &self.finalLosses) }()
+      case 9: try { try decoder.decodeSingularDoubleField(value: &self._secondsSinceReport) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.runID.isEmpty {
       try visitor.visitSingularStringField(value: self.runID, fieldNumber: 1)
     }
@@ -1008,6 +1026,9 @@ nonisolated extension Mixlab_V1_RunSummary: SwiftProtobuf.Message, SwiftProtobuf
     if !self.finalLosses.isEmpty {
       try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufDouble>.self, value: self.finalLosses, fieldNumber: 8)
     }
+    try { if let v = self._secondsSinceReport {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 9)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1020,6 +1041,7 @@ nonisolated extension Mixlab_V1_RunSummary: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.mixture != rhs.mixture {return false}
     if lhs.lastFailure != rhs.lastFailure {return false}
     if lhs.finalLosses != rhs.finalLosses {return false}
+    if lhs._secondsSinceReport != rhs._secondsSinceReport {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

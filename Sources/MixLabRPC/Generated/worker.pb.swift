@@ -288,6 +288,9 @@ public nonisolated struct Mixlab_V1_HeldRun: Sendable {
 
   public var attempt: Int32 = 0
 
+  /// Seconds since the trainer last said anything (eval, progress, next) or started.
+  public var secondsSinceReport: Double = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -951,7 +954,7 @@ nonisolated extension Mixlab_V1_CoordinatorMessage: SwiftProtobuf.Message, Swift
 
 nonisolated extension Mixlab_V1_HeldRun: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HeldRun"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}run_id\0\u{1}token\0\u{1}attempt\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}run_id\0\u{1}token\0\u{1}attempt\0\u{3}seconds_since_report\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -962,6 +965,7 @@ nonisolated extension Mixlab_V1_HeldRun: SwiftProtobuf.Message, SwiftProtobuf._M
       case 1: try { try decoder.decodeSingularStringField(value: &self.runID) }()
       case 2: try { try decoder.decodeSingularInt64Field(value: &self.token) }()
       case 3: try { try decoder.decodeSingularInt32Field(value: &self.attempt) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self.secondsSinceReport) }()
       default: break
       }
     }
@@ -977,6 +981,9 @@ nonisolated extension Mixlab_V1_HeldRun: SwiftProtobuf.Message, SwiftProtobuf._M
     if self.attempt != 0 {
       try visitor.visitSingularInt32Field(value: self.attempt, fieldNumber: 3)
     }
+    if self.secondsSinceReport.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.secondsSinceReport, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -984,6 +991,7 @@ nonisolated extension Mixlab_V1_HeldRun: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.runID != rhs.runID {return false}
     if lhs.token != rhs.token {return false}
     if lhs.attempt != rhs.attempt {return false}
+    if lhs.secondsSinceReport != rhs.secondsSinceReport {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
