@@ -129,6 +129,18 @@ struct AdminService: Mixlab_V1_Admin.SimpleServiceProtocol {
         }
     }
 
+    func cancelRun(request: Mixlab_V1_RunRef, context: ServerContext) async throws -> Mixlab_V1_RunSummary {
+        try authorize(context, "cancelling a run")
+        return try await mapErrors {
+            let id = RunID(request.runID)
+            try await coordinator.cancel(run: id)
+            guard let run = try await store.run(id), let sweep = try await store.sweep(run.sweep) else {
+                throw StoreError(.unknownRun, "no run \(id); `mixlab runs ls SWEEP` lists a sweep's runs")
+            }
+            return Coordinator.summary(of: run, domains: sweep.domains, finalLosses: [:])
+        }
+    }
+
     func getRun(request: Mixlab_V1_RunRef, context: ServerContext) async throws -> Mixlab_V1_RunDetail {
         try authorize(context, "reading a run")
         return try await mapErrors {

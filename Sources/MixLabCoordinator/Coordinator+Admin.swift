@@ -43,6 +43,23 @@ extension Coordinator {
         wakeScheduler()
     }
 
+    /// Cancels one run: its worker stops the attempt if one runs; the sweep is fitted if that was
+    /// its last unfinished run.
+    func cancel(run id: RunID) async throws {
+        let sweep = id.sweep
+        pendingFits.withLock { $0.hold(sweep) }
+        defer { pendingFits.withLock { $0.release(sweep) } }
+        let (cancelled, lease) = try await store.cancelRun(id)
+        guard cancelled else { return }
+        try await store.recordEvent(
+            sweep: sweep, run: id, kind: "run_cancelled", detail: lease.map { "the running attempt on \($0.worker) was stopped" } ?? "it was queued")
+        if let lease {
+            await registry.revoke(run: lease.run, token: lease.token, from: lease.worker, reason: "run \(id) cancelled")
+        }
+        if try await store.sweep(sweep)?.state == .completed { requestFit(sweep) }
+        wakeScheduler()
+    }
+
     /// The last reported loss per domain of each run's current attempt.
     func finalLosses(in sweep: SweepID) async throws -> [RunID: [String: Double]] {
         SweepExport.finalLosses(runs: try await store.runs(in: sweep), evals: try await store.evals(in: sweep))

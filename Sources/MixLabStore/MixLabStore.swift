@@ -69,6 +69,10 @@ public protocol MixLabStore: Sendable {
     /// Cancels every unfinished run and the sweep; returns the leases that were live. A cancelled
     /// sweep is left as it is; a completed one is refused with `.sweepState`.
     func cancelSweep(_ id: SweepID) async throws -> [Lease]
+    /// Cancels one run that has not ended; says whether it did and returns the run's live lease,
+    /// if any. Cancelling a cancelled run changes nothing; one that succeeded or failed is refused
+    /// with `.sweepState`.
+    func cancelRun(_ id: RunID) async throws -> (cancelled: Bool, lease: Lease?)
     /// Re-queues failed (and optionally cancelled) runs with a fresh allowance of attempts.
     func retryRuns(in id: SweepID, includeCancelled: Bool) async throws -> Int
     func attempts(of run: RunID) async throws -> [AttemptRecord]

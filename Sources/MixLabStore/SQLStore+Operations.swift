@@ -169,6 +169,38 @@ extension SQLStore {
         }
     }
 
+    /// Cancels one run in one transaction: its live attempt (if any) ends as cancelled, its sweep's
+    /// slot is freed, and the sweep completes if this was its last unfinished run. Locks the run,
+    /// then the sweep, like completions.
+    public func cancelRun(_ id: RunID) async throws -> (cancelled: Bool, lease: Lease?) {
+        let now = self.now, dialect = self.dialect
+        return try await backend.transaction { db in
+            guard let row = try await db.execute("SELECT * FROM runs r WHERE r.id = $1 \(dialect.forUpdate)", [.text(id.rawValue)]).first else {
+                throw StoreError(.unknownRun, "no run \(id); `mixlab runs ls SWEEP` lists a sweep's runs")
+            }
+            let run = try Self.runRecord(row)
+            switch run.state {
+            case .cancelled:
+                return (false, nil)
+            case .succeeded, .failed:
+                throw StoreError(.sweepState, "run \(id) has already \(run.state.rawValue); there is nothing to cancel")
+            case .queued, .assigned, .running:
+                break
+            }
+            if let lease = run.lease {
+                _ = try await db.execute(
+                    "UPDATE run_attempts SET ended_at = \(now), outcome = 'failed', cause = 'cancelled' WHERE run_id = $1 AND lease_token = $2 AND ended_at IS NULL",
+                    [.text(id.rawValue), .integer(lease.token)])
+                try await Self.releaseSlot(sweep: row["sweep_id"], db: db)
+            }
+            _ = try await db.execute(
+                "UPDATE runs SET state = 'cancelled', lease_expires_at = NULL, last_failure = 'cancelled', updated_at = \(now) WHERE id = $1",
+                [.text(id.rawValue)])
+            try await Self.completeSweepIfDone(run.sweep.rawValue, db: db, dialect: dialect, now: now)
+            return (true, run.lease)
+        }
+    }
+
     /// Puts the sweep's failed runs (and with `includeCancelled`, its cancelled ones) back in the
     /// queue with a fresh allowance of the sweep's `max_attempts`; reactivates the sweep.
     public func retryRuns(in id: SweepID, includeCancelled: Bool) async throws -> Int {

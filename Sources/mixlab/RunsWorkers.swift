@@ -7,7 +7,7 @@ import MixLabRPC
 extension MixLab {
     struct Runs: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "runs", abstract: "Inspect a sweep's runs.", subcommands: [RunList.self, RunShow.self, RunLogs.self])
+            commandName: "runs", abstract: "Inspect a sweep's runs, or cancel one.", subcommands: [RunList.self, RunShow.self, RunLogs.self, RunCancel.self])
     }
 
     struct RunList: AsyncParsableCommand {
@@ -122,6 +122,19 @@ extension MixLab {
                     }
                 }
             }
+        }
+    }
+
+    struct RunCancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "cancel",
+            abstract: "Cancel one run: a queued run is dropped, a running one stopped (whole process group); the sweep goes on.")
+        @Argument(help: "The run id (SWEEP/INDEX).") var run: String
+        @OptionGroup var client: ClientOptions
+
+        func run() async throws {
+            let summary = try await client.withAdmin { try await $0.cancelRun(.with { $0.runID = run }) }
+            print("run \(summary.runID) is \(summary.state)")
         }
     }
 

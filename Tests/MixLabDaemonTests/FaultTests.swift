@@ -206,6 +206,46 @@ import Testing
         #expect((status["counts"] as? [String: Int])?["cancelled"] == 3)
     }
 
+    @Test func cancellingOneRunStopsItsProcessGroupAndTheSweepGoesOn() async throws {
+        let cluster = try LoopbackCluster(leaseSeconds: 4, workerNames: ["worker-1"])
+        try cluster.write("trainer.py", scriptedTrainer)
+        let pids = cluster.directory + "/pids"
+        try FileManager.default.createDirectory(atPath: pids, withIntermediateDirectories: true)
+        try await cluster.startCoordinator()
+        try cluster.startWorker("worker-1", cpuSlots: 1)
+        // Every run would take 5 × 30 s on the one slot: cancel the first, see the next start.
+        let spec = try cluster.write(
+            "sweep.yaml", sweepSpec(name: "cancel-one", runs: 3, cluster: cluster, env: ["TRAINER_SLEEP": "30", "TRAINER_STEPS": "5", "TRAINER_PID_DIR": pids]))
+        let id = try #require(try await cluster.cliJSON(["sweep", "submit", spec])["id"] as? String)
+        let victim = try await Self.waitForRunningRun(cluster, sweep: id, on: "worker-1")
+        var recorded: [pid_t] = []
+        let deadline = ContinuousClock.now + .seconds(60)
+        while recorded.count < 2, ContinuousClock.now < deadline {
+            recorded = ((try? FileManager.default.contentsOfDirectory(atPath: pids)) ?? []).flatMap { name in
+                ((try? String(contentsOfFile: "\(pids)/\(name)", encoding: .utf8)) ?? "").split(whereSeparator: \.isWhitespace).compactMap { pid_t($0) }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(recorded.count == 2, "the trainer and its grandchild: \(recorded)\n\(cluster.diagnostics)")
+        let cancel = try await cluster.cli(["runs", "cancel", victim])
+        #expect(cancel.status == 0 && cancel.output.contains("is cancelled"), "\(cancel.output)")
+        let gone = ContinuousClock.now + .seconds(30)
+        var survivors = recorded
+        while !survivors.isEmpty, ContinuousClock.now < gone {
+            survivors = recorded.filter { kill($0, 0) == 0 && !Self.isZombie($0) }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(survivors.isEmpty, "processes left after the run was cancelled: \(survivors)")
+        // The sweep goes on: the next run starts on the freed slot.
+        let next = try await Self.waitForRunningRun(cluster, sweep: id, on: "worker-1")
+        #expect(next != victim)
+        let again = try await cluster.cli(["runs", "cancel", victim])
+        #expect(again.status == 0, "cancelling a cancelled run changes nothing: \(again.output)")
+        let status = try await cluster.cliJSON(["sweep", "show", id])
+        #expect(status["state"] as? String == "active" && (status["counts"] as? [String: Int])?["cancelled"] == 1, "\(status)")
+        _ = try await cluster.cli(["sweep", "cancel", id])
+    }
+
     static func isZombie(_ pid: pid_t) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
         return stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("Z") ?? false

@@ -63,6 +63,35 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.allCases)
+    func cancellingOneRunFreesItsSlotAndEndsTheSweepWhenItWasTheLast(_ backend: StoreBackend) async throws {
+        try await backend.withFreshStore { store in
+            _ = try await store.createSweep(Conformance.sweep("one", runs: 3, cap: 1))
+            let first = try #require(try await Conformance.claim(store))
+            let queued = try await store.cancelRun(RunID("one/2"))
+            #expect(queued.cancelled && queued.lease == nil)
+            let running = try await store.cancelRun(first.run.id)
+            #expect(running.cancelled && running.lease?.token == first.lease.token)
+            let second = try #require(try await Conformance.claim(store), "the cancelled run's slot under the cap of 1 is free again")
+            #expect(second.run.id == RunID("one/1"))
+            await #expect {
+                _ = try await store.reportEvals(
+                    EvalReport(run: first.run.id, worker: Conformance.worker, token: first.lease.token, points: Conformance.points(1...1)))
+            } throws: { ($0 as? StoreError)?.code == .staleLease }
+            #expect(try await store.sweep(SweepID("one"))?.state == .active)
+            _ = try await store.completeRun(RunCompletion(run: second.run.id, worker: Conformance.worker, token: second.lease.token, outcome: .succeeded))
+            let sweep = try #require(try await store.sweep(SweepID("one")))
+            #expect(sweep.state == .completed && sweep.runCounts[.cancelled] == 2 && sweep.runCounts[.succeeded] == 1)
+            #expect(try await store.attempts(of: first.run.id).first?.cause == .cancelled)
+            let again = try await store.cancelRun(first.run.id)
+            #expect(!again.cancelled && again.lease == nil)
+            await #expect { _ = try await store.cancelRun(second.run.id) } throws: {
+                ($0 as? StoreError)?.code == .sweepState && "\($0)".contains("already succeeded")
+            }
+            await #expect { _ = try await store.cancelRun(RunID("one/9")) } throws: { ($0 as? StoreError)?.code == .unknownRun }
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
     func cancellingTwiceChangesNothingAndACompletedSweepIsNotCancelled(_ backend: StoreBackend) async throws {
         try await backend.withFreshStore { store in
             _ = try await store.createSweep(Conformance.sweep("twice", runs: 2))

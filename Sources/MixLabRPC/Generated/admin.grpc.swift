@@ -165,6 +165,19 @@ public enum Mixlab_V1_Admin: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "CancelRun" metadata.
+        public enum CancelRun: Sendable {
+            /// Request type for "CancelRun".
+            public typealias Input = Mixlab_V1_RunRef
+            /// Response type for "CancelRun".
+            public typealias Output = Mixlab_V1_RunSummary
+            /// Descriptor for "CancelRun".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "mixlab.v1.Admin"),
+                method: "CancelRun",
+                type: .unary
+            )
+        }
         /// Namespace for "RunLogs" metadata.
         public enum RunLogs: Sendable {
             /// Request type for "RunLogs".
@@ -269,6 +282,7 @@ public enum Mixlab_V1_Admin: Sendable {
             AddRuns.descriptor,
             ListRuns.descriptor,
             GetRun.descriptor,
+            CancelRun.descriptor,
             RunLogs.descriptor,
             ListWorkers.descriptor,
             UnquarantineWorker.descriptor,
@@ -459,6 +473,24 @@ extension Mixlab_V1_Admin {
             request: GRPCCore.StreamingServerRequest<Mixlab_V1_RunRef>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Mixlab_V1_RunDetail>
+
+        /// Handle the "CancelRun" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Cancels one run (its trainer's process group is stopped if it runs); the rest of the sweep goes on.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Mixlab_V1_RunRef` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Mixlab_V1_RunSummary` messages.
+        func cancelRun(
+            request: GRPCCore.StreamingServerRequest<Mixlab_V1_RunRef>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Mixlab_V1_RunSummary>
 
         /// Handle the "RunLogs" method.
         ///
@@ -729,6 +761,24 @@ extension Mixlab_V1_Admin {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Mixlab_V1_RunDetail>
 
+        /// Handle the "CancelRun" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Cancels one run (its trainer's process group is stopped if it runs); the rest of the sweep goes on.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Mixlab_V1_RunRef` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Mixlab_V1_RunSummary` message.
+        func cancelRun(
+            request: GRPCCore.ServerRequest<Mixlab_V1_RunRef>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Mixlab_V1_RunSummary>
+
         /// Handle the "RunLogs" method.
         ///
         /// - Parameters:
@@ -997,6 +1047,24 @@ extension Mixlab_V1_Admin {
             context: GRPCCore.ServerContext
         ) async throws -> Mixlab_V1_RunDetail
 
+        /// Handle the "CancelRun" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Cancels one run (its trainer's process group is stopped if it runs); the rest of the sweep goes on.
+        ///
+        /// - Parameters:
+        ///   - request: A `Mixlab_V1_RunRef` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Mixlab_V1_RunSummary` to respond with.
+        func cancelRun(
+            request: Mixlab_V1_RunRef,
+            context: GRPCCore.ServerContext
+        ) async throws -> Mixlab_V1_RunSummary
+
         /// Handle the "RunLogs" method.
         ///
         /// - Parameters:
@@ -1228,6 +1296,17 @@ extension Mixlab_V1_Admin.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Mixlab_V1_Admin.Method.CancelRun.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Mixlab_V1_RunRef>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Mixlab_V1_RunSummary>(),
+            handler: { request, context in
+                try await self.cancelRun(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Mixlab_V1_Admin.Method.RunLogs.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Mixlab_V1_RunLogsRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Mixlab_V1_LogChunk>(),
@@ -1425,6 +1504,17 @@ extension Mixlab_V1_Admin.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Mixlab_V1_RunDetail> {
         let response = try await self.getRun(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func cancelRun(
+        request: GRPCCore.StreamingServerRequest<Mixlab_V1_RunRef>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Mixlab_V1_RunSummary> {
+        let response = try await self.cancelRun(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1652,6 +1742,19 @@ extension Mixlab_V1_Admin.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Mixlab_V1_RunDetail> {
         return GRPCCore.ServerResponse<Mixlab_V1_RunDetail>(
             message: try await self.getRun(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func cancelRun(
+        request: GRPCCore.ServerRequest<Mixlab_V1_RunRef>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Mixlab_V1_RunSummary> {
+        return GRPCCore.ServerResponse<Mixlab_V1_RunSummary>(
+            message: try await self.cancelRun(
                 request: request.message,
                 context: context
             ),
@@ -1975,6 +2078,29 @@ extension Mixlab_V1_Admin {
             deserializer: some GRPCCore.MessageDeserializer<Mixlab_V1_RunDetail>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Mixlab_V1_RunDetail>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "CancelRun" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Cancels one run (its trainer's process group is stopped if it runs); the rest of the sweep goes on.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Mixlab_V1_RunRef` message.
+        ///   - serializer: A serializer for `Mixlab_V1_RunRef` messages.
+        ///   - deserializer: A deserializer for `Mixlab_V1_RunSummary` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func cancelRun<Result>(
+            request: GRPCCore.ClientRequest<Mixlab_V1_RunRef>,
+            serializer: some GRPCCore.MessageSerializer<Mixlab_V1_RunRef>,
+            deserializer: some GRPCCore.MessageDeserializer<Mixlab_V1_RunSummary>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Mixlab_V1_RunSummary>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "RunLogs" method.
@@ -2456,6 +2582,40 @@ extension Mixlab_V1_Admin {
             try await self.client.unary(
                 request: request,
                 descriptor: Mixlab_V1_Admin.Method.GetRun.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "CancelRun" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Cancels one run (its trainer's process group is stopped if it runs); the rest of the sweep goes on.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Mixlab_V1_RunRef` message.
+        ///   - serializer: A serializer for `Mixlab_V1_RunRef` messages.
+        ///   - deserializer: A deserializer for `Mixlab_V1_RunSummary` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func cancelRun<Result>(
+            request: GRPCCore.ClientRequest<Mixlab_V1_RunRef>,
+            serializer: some GRPCCore.MessageSerializer<Mixlab_V1_RunRef>,
+            deserializer: some GRPCCore.MessageDeserializer<Mixlab_V1_RunSummary>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Mixlab_V1_RunSummary>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Mixlab_V1_Admin.Method.CancelRun.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -2957,6 +3117,35 @@ extension Mixlab_V1_Admin.ClientProtocol {
         )
     }
 
+    /// Call the "CancelRun" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Cancels one run (its trainer's process group is stopped if it runs); the rest of the sweep goes on.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Mixlab_V1_RunRef` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func cancelRun<Result>(
+        request: GRPCCore.ClientRequest<Mixlab_V1_RunRef>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Mixlab_V1_RunSummary>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.cancelRun(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Mixlab_V1_RunRef>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Mixlab_V1_RunSummary>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "RunLogs" method.
     ///
     /// - Parameters:
@@ -3453,6 +3642,39 @@ extension Mixlab_V1_Admin.ClientProtocol {
             metadata: metadata
         )
         return try await self.getRun(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CancelRun" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Cancels one run (its trainer's process group is stopped if it runs); the rest of the sweep goes on.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func cancelRun<Result>(
+        _ message: Mixlab_V1_RunRef,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Mixlab_V1_RunSummary>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Mixlab_V1_RunRef>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.cancelRun(
             request: request,
             options: options,
             onResponse: handleResponse
