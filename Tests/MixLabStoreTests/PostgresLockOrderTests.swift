@@ -32,9 +32,9 @@ import Testing
         let cluster = try PostgresTestCluster.shared()
         let url = try cluster.freshDatabaseURL("deadlockretry")
         let database = try #require(URLComponents(string: url)).path.dropFirst()
-        // The store's sessions look for a deadlock after 3 s of waiting, the other session after
+        // The store's sessions look for a deadlock after 8 s of waiting, the other session after
         // 60 s: the store's transaction is the one PostgreSQL aborts.
-        _ = try cluster.query("ALTER DATABASE \(database) SET deadlock_timeout = '3s'", databaseURL: url)
+        _ = try cluster.query("ALTER DATABASE \(database) SET deadlock_timeout = '8s'", databaseURL: url)
         let before = try #require(Int(try cluster.query(Self.deadlocks, databaseURL: url)))
         var logger = Logger(label: "mixlab.store.deadlock")
         logger.logLevel = .error
@@ -43,17 +43,18 @@ import Testing
                 _ = try await store.migrate()
                 _ = try await store.createSweep(StoreConformanceTests.sweep("held", runs: 1))
                 let claimed = try #require(try await StoreConformanceTests.claim(store)).lease
-                // The other session locks the sweep's row, and 2 s later (by then the store's
+                // The other session locks the sweep's row, and 5 s later (by then the store's
                 // completion holds the run and waits for the sweep) the run's: a cycle.
                 async let other = Self.inBackground {
                     try cluster.query(
                         """
-                        SET deadlock_timeout = '60s'; BEGIN; SELECT id FROM sweeps WHERE id = 'held' FOR UPDATE; SELECT pg_sleep(2);
+                        SET deadlock_timeout = '60s'; BEGIN; SELECT id FROM sweeps WHERE id = 'held' FOR UPDATE; SELECT pg_sleep(5);
                         UPDATE runs SET updated_at = updated_at WHERE id = 'held/0'; COMMIT;
                         """, databaseURL: url)
                 }
                 let sleeping = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'"
-                try await Self.poll(every: .milliseconds(20), tries: 500) { try cluster.query(sleeping, databaseURL: url) == "1" }
+                let slept = try await Self.waitUntil(within: .seconds(30)) { try cluster.query(sleeping, databaseURL: url) == "1" }
+                try #require(slept, "the other session never reached its pg_sleep")
                 let completed = try await store.completeRun(
                     RunCompletion(run: claimed.run, worker: StoreConformanceTests.worker, token: claimed.token, outcome: .succeeded))
                 #expect(completed.state == .succeeded)
@@ -68,18 +69,23 @@ import Testing
     /// The database's deadlock count once the store's sessions are gone (a backend adds its
     /// deadlocks to pg_stat_database by the time it exits at the latest).
     static func deadlockCount(_ cluster: PostgresTestCluster, _ url: String) async throws -> Int {
-        let others = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        try await poll(every: .milliseconds(100), tries: 100) { try cluster.query(others, databaseURL: url) == "0" }
+        let sessions = "FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        let gone = try await waitUntil(within: .seconds(60)) { try cluster.query("SELECT count(*) \(sessions)", databaseURL: url) == "0" }
+        if !gone {
+            let left = try cluster.query("SELECT string_agg(pid || ' ' || coalesce(state, '') || ' ' || left(query, 80), '; ') \(sessions)", databaseURL: url)
+            Issue.record("sessions still connected a minute after the store closed: \(left)")
+        }
         return try #require(Int(try cluster.query(Self.deadlocks, databaseURL: url)))
     }
 
-    /// Waits until `condition` holds; fails the test after `tries` checks.
-    static func poll(every interval: Duration, tries: Int, _ condition: () throws -> Bool) async throws {
-        for _ in 0..<tries {
-            if try condition() { return }
-            try await Task.sleep(for: interval)
+    /// Checks `condition` until it holds (true) or `limit` has passed (false).
+    static func waitUntil(within limit: Duration, _ condition: () throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if try condition() { return true }
+            try await Task.sleep(for: .milliseconds(50))
         }
-        Issue.record("still not so after \(tries) checks")
+        return try condition()
     }
 
     /// Runs blocking work (a psql that waits for locks) on a thread of its own, not the executor's.

@@ -89,13 +89,18 @@ public final class PostgresTestCluster: Sendable {
 
     /// The unaligned, tuple-only output of `sql` run by psql in the database of `databaseURL` (a
     /// URL from ``freshDatabaseURL(_:)``), for tests that read PostgreSQL's own statistics.
+    /// psql's and the server's messages (`psql: …`, `WARNING: …`, `NOTICE: …`) are left out.
     public func query(_ sql: String, databaseURL: String) throws -> String {
         guard let components = URLComponents(string: databaseURL) else { throw ClusterError("not a database URL: \(databaseURL)") }
         let options = Dictionary(uniqueKeysWithValues: (components.queryItems ?? []).map { ($0.name, $0.value ?? "") })
         var arguments = ["-XtA", "-U", components.user ?? "mixlab", "-d", String(components.path.dropFirst()), "-c", sql]
         if let host = options["host"] ?? components.host, !host.isEmpty { arguments += ["-h", host] }
         if let port = options["port"] ?? components.port.map(String.init) { arguments += ["-p", port] }
-        return try Self.run(try Self.binary("psql"), arguments).trimmingCharacters(in: .whitespacesAndNewlines)
+        let output = try Self.run(try Self.binary("psql"), arguments)
+        let messages = ["psql:", "WARNING:", "NOTICE:", "INFO:", "DETAIL:", "HINT:"]
+        return output.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { line in !messages.contains { line.hasPrefix($0) } }
+            .joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Stops clusters left behind by test processes that were killed before their exit handler ran
