@@ -69,7 +69,11 @@ import Testing
     /// The database's deadlock count once the store's sessions are gone (a backend adds its
     /// deadlocks to pg_stat_database by the time it exits at the latest).
     static func deadlockCount(_ cluster: PostgresTestCluster, _ url: String) async throws -> Int {
-        let sessions = "FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        // The store's sessions: not autovacuum, nor the psql of an earlier check still exiting.
+        let sessions = """
+            FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'
+              AND application_name <> 'psql' AND pid <> pg_backend_pid()
+            """
         let gone = try await waitUntil(within: .seconds(60)) { try cluster.query("SELECT count(*) \(sessions)", databaseURL: url) == "0" }
         if !gone {
             let left = try cluster.query("SELECT string_agg(pid || ' ' || coalesce(state, '') || ' ' || left(query, 80), '; ') \(sessions)", databaseURL: url)
