@@ -32,28 +32,30 @@ import Testing
         let cluster = try PostgresTestCluster.shared()
         let url = try cluster.freshDatabaseURL("deadlockretry")
         let database = try #require(URLComponents(string: url)).path.dropFirst()
-        // The store's sessions look for a deadlock after 8 s of waiting, the other session after
-        // 60 s: the store's transaction is the one PostgreSQL aborts.
-        _ = try cluster.query("ALTER DATABASE \(database) SET deadlock_timeout = '8s'", databaseURL: url)
+        // The store's sessions look for a deadlock after 15 s of waiting, the other session after
+        // 120 s: the store's transaction is the one PostgreSQL aborts.
+        _ = try cluster.query("ALTER DATABASE \(database) SET deadlock_timeout = '15s'", databaseURL: url)
         let before = try #require(Int(try cluster.query(Self.deadlocks, databaseURL: url)))
         var logger = Logger(label: "mixlab.store.deadlock")
         logger.logLevel = .error
-        try await withDeadline(.seconds(120)) { [logger] in
-            try await SQLStore.with(StoreURL(parsing: url), logger: logger) { store in
+        try await withDeadline(.seconds(300)) { [logger] in
+            // The completion waits 15 s for a lock: well inside this deadline for one statement.
+            try await SQLStore.with(StoreURL(parsing: url), logger: logger, operationDeadline: .seconds(120)) { store in
                 _ = try await store.migrate()
                 _ = try await store.createSweep(StoreConformanceTests.sweep("held", runs: 1))
                 let claimed = try #require(try await StoreConformanceTests.claim(store)).lease
-                // The other session locks the sweep's row, and 5 s later (by then the store's
-                // completion holds the run and waits for the sweep) the run's: a cycle.
+                // The other session locks the sweep's row, and 10 s later (by then the store's
+                // completion holds the run and waits for the sweep, even on a loaded machine) the
+                // run's: a cycle.
                 async let other = Self.inBackground {
                     try cluster.query(
                         """
-                        SET deadlock_timeout = '60s'; BEGIN; SELECT id FROM sweeps WHERE id = 'held' FOR UPDATE; SELECT pg_sleep(5);
+                        SET deadlock_timeout = '120s'; BEGIN; SELECT id FROM sweeps WHERE id = 'held' FOR UPDATE; SELECT pg_sleep(10);
                         UPDATE runs SET updated_at = updated_at WHERE id = 'held/0'; COMMIT;
                         """, databaseURL: url)
                 }
                 let sleeping = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'"
-                let slept = try await Self.waitUntil(within: .seconds(30)) { try cluster.query(sleeping, databaseURL: url) == "1" }
+                let slept = try await Self.waitUntil(within: .seconds(60)) { try cluster.query(sleeping, databaseURL: url) == "1" }
                 try #require(slept, "the other session never reached its pg_sleep")
                 let completed = try await store.completeRun(
                     RunCompletion(run: claimed.run, worker: StoreConformanceTests.worker, token: claimed.token, outcome: .succeeded))
