@@ -155,11 +155,7 @@ extension SQLStore {
                 }
             }
             let leases = try live.compactMap { try Self.runRecord($0).lease }
-            for lease in leases {
-                _ = try await db.execute(
-                    "UPDATE run_attempts SET ended_at = \(now), outcome = 'failed', cause = 'cancelled' WHERE run_id = $1 AND lease_token = $2 AND ended_at IS NULL",
-                    [.text(lease.run.rawValue), .integer(lease.token)])
-            }
+            for lease in leases { try await Self.endAttemptCancelled(lease, db: db, now: now) }
             _ = try await db.execute(
                 """
                 UPDATE runs SET state = 'cancelled', lease_expires_at = NULL, last_failure = 'cancelled', updated_at = \(now)
@@ -188,9 +184,7 @@ extension SQLStore {
                 break
             }
             if let lease = run.lease {
-                _ = try await db.execute(
-                    "UPDATE run_attempts SET ended_at = \(now), outcome = 'failed', cause = 'cancelled' WHERE run_id = $1 AND lease_token = $2 AND ended_at IS NULL",
-                    [.text(id.rawValue), .integer(lease.token)])
+                try await Self.endAttemptCancelled(lease, db: db, now: now)
                 try await Self.releaseSlot(sweep: row["sweep_id"], db: db)
             }
             _ = try await db.execute(
@@ -199,6 +193,13 @@ extension SQLStore {
             try await Self.completeSweepIfDone(run.sweep.rawValue, db: db, dialect: dialect, now: now)
             return (true, run.lease)
         }
+    }
+
+    /// Ends the lease's attempt as cancelled (unless it has already ended).
+    static func endAttemptCancelled(_ lease: Lease, db: any SQLExecutor, now: String) async throws {
+        _ = try await db.execute(
+            "UPDATE run_attempts SET ended_at = \(now), outcome = 'failed', cause = 'cancelled' WHERE run_id = $1 AND lease_token = $2 AND ended_at IS NULL",
+            [.text(lease.run.rawValue), .integer(lease.token)])
     }
 
     /// Puts the sweep's failed runs (and with `includeCancelled`, its cancelled ones) back in the

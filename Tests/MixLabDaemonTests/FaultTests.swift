@@ -181,25 +181,13 @@ import Testing
             sweepSpec(name: "cancel", runs: 3, cluster: cluster, env: ["TRAINER_SLEEP": "30", "TRAINER_STEPS": "5", "TRAINER_PID_DIR": pids]))
         let id = try #require(try await cluster.cliJSON(["sweep", "submit", spec])["id"] as? String)
         _ = try await Self.waitForRunningRun(cluster, sweep: id, on: "worker-1")
-        // Wait for both trainers to have written their pid files.
-        var recorded: [pid_t] = []
-        let deadline = ContinuousClock.now + .seconds(60)
-        while recorded.count < 4, ContinuousClock.now < deadline {
-            recorded = ((try? FileManager.default.contentsOfDirectory(atPath: pids)) ?? []).flatMap { name in
-                ((try? String(contentsOfFile: "\(pids)/\(name)", encoding: .utf8)) ?? "").split(whereSeparator: \.isWhitespace).compactMap { pid_t($0) }
-            }
-            try await Task.sleep(for: .milliseconds(200))
-        }
+        // Both trainers have written their pid files.
+        let recorded = try await Self.recordedPIDs(in: pids, count: 4)
         #expect(recorded.count == 4, "two trainers, each with a grandchild: \(recorded)\n\(cluster.diagnostics)")
         let cancel = try await cluster.cli(["sweep", "cancel", id])
         #expect(cancel.status == 0, "\(cancel.output)")
 
-        let gone = ContinuousClock.now + .seconds(30)
-        var survivors = recorded
-        while !survivors.isEmpty, ContinuousClock.now < gone {
-            survivors = recorded.filter { kill($0, 0) == 0 && !Self.isZombie($0) }
-            try await Task.sleep(for: .milliseconds(200))
-        }
+        let survivors = try await Self.survivors(of: recorded)
         #expect(survivors.isEmpty, "processes left after cancel: \(survivors)")
         let status = try await cluster.cliJSON(["sweep", "show", id])
         #expect(status["state"] as? String == "cancelled")
@@ -218,23 +206,11 @@ import Testing
             "sweep.yaml", sweepSpec(name: "cancel-one", runs: 3, cluster: cluster, env: ["TRAINER_SLEEP": "30", "TRAINER_STEPS": "5", "TRAINER_PID_DIR": pids]))
         let id = try #require(try await cluster.cliJSON(["sweep", "submit", spec])["id"] as? String)
         let victim = try await Self.waitForRunningRun(cluster, sweep: id, on: "worker-1")
-        var recorded: [pid_t] = []
-        let deadline = ContinuousClock.now + .seconds(60)
-        while recorded.count < 2, ContinuousClock.now < deadline {
-            recorded = ((try? FileManager.default.contentsOfDirectory(atPath: pids)) ?? []).flatMap { name in
-                ((try? String(contentsOfFile: "\(pids)/\(name)", encoding: .utf8)) ?? "").split(whereSeparator: \.isWhitespace).compactMap { pid_t($0) }
-            }
-            try await Task.sleep(for: .milliseconds(200))
-        }
+        let recorded = try await Self.recordedPIDs(in: pids, count: 2)
         #expect(recorded.count == 2, "the trainer and its grandchild: \(recorded)\n\(cluster.diagnostics)")
         let cancel = try await cluster.cli(["runs", "cancel", victim])
         #expect(cancel.status == 0 && cancel.output.contains("is cancelled"), "\(cancel.output)")
-        let gone = ContinuousClock.now + .seconds(30)
-        var survivors = recorded
-        while !survivors.isEmpty, ContinuousClock.now < gone {
-            survivors = recorded.filter { kill($0, 0) == 0 && !Self.isZombie($0) }
-            try await Task.sleep(for: .milliseconds(200))
-        }
+        let survivors = try await Self.survivors(of: recorded)
         #expect(survivors.isEmpty, "processes left after the run was cancelled: \(survivors)")
         // The sweep goes on: the next run starts on the freed slot.
         let next = try await Self.waitForRunningRun(cluster, sweep: id, on: "worker-1")
@@ -244,6 +220,30 @@ import Testing
         let status = try await cluster.cliJSON(["sweep", "show", id])
         #expect(status["state"] as? String == "active" && (status["counts"] as? [String: Int])?["cancelled"] == 1, "\(status)")
         _ = try await cluster.cli(["sweep", "cancel", id])
+    }
+
+    /// The pids the trainers wrote to `TRAINER_PID_DIR`, once there are `count` of them (or after a minute).
+    static func recordedPIDs(in directory: String, count: Int) async throws -> [pid_t] {
+        var recorded: [pid_t] = []
+        let deadline = ContinuousClock.now + .seconds(60)
+        while recorded.count < count, ContinuousClock.now < deadline {
+            recorded = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).flatMap { name in
+                ((try? String(contentsOfFile: "\(directory)/\(name)", encoding: .utf8)) ?? "").split(whereSeparator: \.isWhitespace).compactMap { pid_t($0) }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return recorded
+    }
+
+    /// The processes of `pids` still alive after up to 30 s of waiting for them to go.
+    static func survivors(of pids: [pid_t]) async throws -> [pid_t] {
+        let deadline = ContinuousClock.now + .seconds(30)
+        var survivors = pids
+        while !survivors.isEmpty, ContinuousClock.now < deadline {
+            survivors = pids.filter { kill($0, 0) == 0 && !Self.isZombie($0) }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return survivors
     }
 
     static func isZombie(_ pid: pid_t) -> Bool {
